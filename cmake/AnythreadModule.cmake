@@ -1,0 +1,89 @@
+# anythread_add_module(<name> SOURCES <src>... [OUTPUT_DIR <dir>])
+#
+# Declares one cross-runtime module from one set of C++ sources. What it
+# builds depends on how CMake was invoked:
+#   - through cmake-js (CMAKE_JS_VERSION set): <dir>/native/<name>.node, a
+#     Node-API addon on node-addon-api (headers from node-api-headers, offline);
+#   - through emcmake (EMSCRIPTEN set): <dir>/wasm/<name>.js, .wasm and
+#     .worker.js, an Emscripten pthreads build loadable in Node.
+# The sources include <anythread/anythread.hpp> and declare their exports
+# with ANYTHREAD_MODULE; the backend is picked by the include path.
+include_guard(GLOBAL)
+
+set(ANYTHREAD_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "")
+get_filename_component(ANYTHREAD_ROOT "${ANYTHREAD_ROOT}" ABSOLUTE)
+
+find_package(Threads REQUIRED)
+
+if(NOT TARGET anythread_core)
+  # The header-only core, for every build (unit tests use it without JS).
+  add_library(anythread_core INTERFACE)
+  target_include_directories(anythread_core INTERFACE "${ANYTHREAD_ROOT}/shared/include")
+  target_compile_features(anythread_core INTERFACE cxx_std_17)
+  target_link_libraries(anythread_core INTERFACE Threads::Threads)
+endif()
+
+function(_anythread_node_addon_api_dir out)
+  execute_process(
+    COMMAND node -p "require('node-addon-api').include_dir"
+    WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}"
+    OUTPUT_VARIABLE dir OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0 OR dir STREQUAL "")
+    message(FATAL_ERROR "anythread: node-addon-api not found from ${CMAKE_SOURCE_DIR}; run `npm install node-addon-api`.")
+  endif()
+  if(NOT IS_ABSOLUTE "${dir}")
+    set(dir "${CMAKE_SOURCE_DIR}/${dir}")
+  endif()
+  set(${out} "${dir}" PARENT_SCOPE)
+endfunction()
+
+function(anythread_add_module name)
+  cmake_parse_arguments(ARG "" "OUTPUT_DIR" "SOURCES" ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "anythread_add_module(${name}): SOURCES is required")
+  endif()
+  if(NOT ARG_OUTPUT_DIR)
+    set(ARG_OUTPUT_DIR "${CMAKE_BINARY_DIR}")
+  endif()
+
+  if(CMAKE_JS_VERSION)
+    _anythread_node_addon_api_dir(napi_dir)
+    add_library(${name} SHARED ${ARG_SOURCES} ${CMAKE_JS_SRC})
+    set_target_properties(${name} PROPERTIES
+      PREFIX "" SUFFIX ".node"
+      LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/native"
+      CXX_VISIBILITY_PRESET hidden)
+    target_include_directories(${name} PRIVATE
+      ${CMAKE_JS_INC} "${napi_dir}" "${ANYTHREAD_ROOT}/native/include")
+    target_compile_definitions(${name} PRIVATE
+      NAPI_VERSION=8 NAPI_DISABLE_CPP_EXCEPTIONS)
+    target_compile_options(${name} PRIVATE -fno-exceptions -Wall -Wextra)
+    target_link_libraries(${name} PRIVATE anythread_core ${CMAKE_JS_LIB})
+  elseif(EMSCRIPTEN)
+    add_executable(${name} ${ARG_SOURCES} "${ANYTHREAD_ROOT}/wasm/src/wake.cpp")
+    set_target_properties(${name} PROPERTIES
+      SUFFIX ".js"
+      RUNTIME_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/wasm")
+    target_include_directories(${name} PRIVATE "${ANYTHREAD_ROOT}/wasm/include")
+    target_compile_options(${name} PRIVATE -pthread -fno-exceptions -Wall)
+    set(glue "${ANYTHREAD_ROOT}/wasm/src/anythread_glue.js")
+    set(post "${ANYTHREAD_ROOT}/wasm/src/anythread_post.js")
+    target_link_options(${name} PRIVATE
+      -pthread --bind
+      -sMODULARIZE=1 "-sEXPORT_NAME=create_${name}"
+      # Workers are created on demand beyond this prewarmed pool.
+      -sPTHREAD_POOL_SIZE=4
+      -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB
+      -sENVIRONMENT=node,worker
+      # Leave uncaught exceptions and rejections to Node's own handling.
+      -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+      "--js-library=${glue}" "--post-js=${post}")
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${glue}" "${post}")
+    target_link_libraries(${name} PRIVATE anythread_core)
+    # Emscripten's output is CommonJS; say so whatever the consumer's type.
+    file(WRITE "${ARG_OUTPUT_DIR}/wasm/package.json" "{ \"type\": \"commonjs\" }\n")
+  else()
+    message(STATUS "anythread_add_module(${name}): neither cmake-js nor emcmake; skipped")
+  endif()
+endfunction()

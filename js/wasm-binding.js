@@ -1,0 +1,60 @@
+'use strict';
+// Loads the Emscripten build of a module in Node and presents its exports as
+// plain JS functions, like the native addon's.
+const fs = require('node:fs');
+const path = require('node:path');
+
+// The embind exports of ANYTHREAD_MODULE: __anythreadExportNames() lists the
+// exported names, __anythreadInvoke(i, args) calls export i. A wasm call
+// never throws a JS exception itself (that would unwind wasm frames): it
+// leaves the error in __anythreadPending, thrown here once the call returned.
+function wrapExports(instance) {
+  const names = instance.__anythreadExportNames();
+  const exports = {};
+  names.forEach((name, index) => {
+    const fn = function (...args) {
+      const result = instance.__anythreadInvoke(index, args);
+      const pending = instance.__anythreadPending;
+      if (pending !== undefined) {
+        instance.__anythreadPending = undefined;
+        throw pending.value;
+      }
+      return result;
+    };
+    Object.defineProperty(fn, 'name', { value: name });
+    exports[name] = fn;
+  });
+  return exports;
+}
+
+// Node. Resolves with the exports of `<dir>/<name>.js` (Emscripten's
+// MODULARIZE factory `create_<name>`).
+async function loadWasmModule(dir, name) {
+  const script = path.join(dir, `${name}.js`);
+  const wasmPath = path.join(dir, `${name}.wasm`);
+  if (!fs.existsSync(script) || !fs.existsSync(wasmPath)) {
+    const err = new Error(`wasm build not found at ${script}`);
+    err.code = 'MODULE_NOT_FOUND';
+    throw err;
+  }
+  const factory = require(script);
+  // Node 18+ has fetch, which Emscripten 3.1.6 would use on a file path
+  // (TOOLCHAIN.md quirk 4): hand it the bytes instead.
+  const wasmBinary = fs.readFileSync(wasmPath);
+  // Instantiation does not hold the event loop by itself; hold it meanwhile
+  // so a script awaiting the load does not exit half-way.
+  const hold = setInterval(() => {}, 1 << 30);
+  try {
+    const instance = await factory({
+      wasmBinary,
+      locateFile: (file) => path.join(dir, file),
+      print: (text) => process.stdout.write(`${text}\n`),
+      printErr: (text) => process.stderr.write(`${text}\n`),
+    });
+    return wrapExports(instance);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+module.exports = { loadWasmModule, wrapExports };

@@ -1,0 +1,288 @@
+// Node-API backend: the JS value layer and the doorbell, on node-addon-api.
+//
+// Included only through <anythread/backend.hpp>. Translates; decides nothing.
+// Built with NAPI_DISABLE_CPP_EXCEPTIONS: a JS exception is a pending state
+// checked after each call, as in the core's no-exceptions style.
+#ifndef ANYTHREAD_NATIVE_BACKEND_IMPL_HPP_
+#define ANYTHREAD_NATIVE_BACKEND_IMPL_HPP_
+
+#ifndef NAPI_DISABLE_CPP_EXCEPTIONS
+#define NAPI_DISABLE_CPP_EXCEPTIONS
+#endif
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anythread {
+
+class Env {
+ public:
+  Env() = default;
+  Env(napi_env env) : env_(env) {}  // NOLINT: implicit
+  napi_env raw() const { return env_; }
+  Napi::Env napi() const { return Napi::Env(env_); }
+
+ private:
+  napi_env env_ = nullptr;
+};
+
+class Value {
+ public:
+  Value() = default;
+  Value(Napi::Value v) : v_(v) {}  // NOLINT: implicit
+
+  static Value Undefined(Env env) { return env.napi().Undefined(); }
+  static Value Null(Env env) { return env.napi().Null(); }
+  static Value Boolean(Env env, bool b) {
+    return Napi::Boolean::New(env.napi(), b);
+  }
+  static Value Number(Env env, double d) {
+    return Napi::Number::New(env.napi(), d);
+  }
+  static Value String(Env env, std::string_view s) {
+    return Napi::String::New(env.napi(), s.data(), s.size());
+  }
+  static Value Array(Env env) { return Napi::Array::New(env.napi()); }
+  static Value Object(Env env) { return Napi::Object::New(env.napi()); }
+
+  bool IsEmpty() const { return v_.IsEmpty(); }
+  bool IsUndefined() const { return v_.IsUndefined(); }
+  bool IsNull() const { return v_.IsNull(); }
+  bool IsBoolean() const { return v_.IsBoolean(); }
+  bool IsNumber() const { return v_.IsNumber(); }
+  bool IsString() const { return v_.IsString(); }
+  bool IsFunction() const { return !v_.IsEmpty() && v_.IsFunction(); }
+  bool IsObject() const { return v_.IsObject(); }
+  bool IsArray() const { return v_.IsArray(); }
+
+  bool AsBool() const { return v_.As<Napi::Boolean>().Value(); }
+  double AsNumber() const { return v_.As<Napi::Number>().DoubleValue(); }
+  std::string AsString() const { return v_.As<Napi::String>().Utf8Value(); }
+
+  Value Get(const char* key) const {
+    return v_.As<Napi::Object>().Get(key);
+  }
+  Value Get(uint32_t index) const {
+    return v_.As<Napi::Object>().Get(index);
+  }
+  void Set(const char* key, const Value& value) {
+    (void)v_.As<Napi::Object>().Set(key, value.v_);
+  }
+  void Set(uint32_t index, const Value& value) {
+    (void)v_.As<Napi::Object>().Set(index, value.v_);
+  }
+  uint32_t Length() const { return v_.As<Napi::Array>().Length(); }
+
+  Napi::Value napi() const { return v_; }
+
+ private:
+  Napi::Value v_;
+};
+
+class Reference {
+ public:
+  Reference() = default;
+  static Reference Make(const Value& v) {
+    Reference r;
+    r.ref_ = Napi::Persistent(v.napi());
+    return r;
+  }
+  Value Get(Env) const { return ref_.Value(); }
+  void Reset() { ref_.Reset(); }
+
+ private:
+  Napi::Reference<Napi::Value> ref_;
+};
+
+class CallbackInfo {
+ public:
+  explicit CallbackInfo(const Napi::CallbackInfo& info) : info_(info) {}
+  Env env() const { return Env(info_.Env()); }
+  size_t Length() const { return info_.Length(); }
+  Value operator[](size_t i) const { return info_[i]; }
+
+ private:
+  const Napi::CallbackInfo& info_;
+};
+
+struct CallOutcome {
+  bool threw = false;
+  Value value;  // The result, or the thrown value.
+};
+
+inline CallOutcome CallFunction(Env env, const Value& fn,
+                                const std::vector<Value>& args) {
+  std::vector<napi_value> argv;
+  argv.reserve(args.size());
+  for (const Value& a : args) argv.push_back(a.napi());
+  Napi::Env e = env.napi();
+  napi_value result = nullptr;
+  napi_status status =
+      napi_call_function(env.raw(), e.Undefined(), fn.napi(), argv.size(),
+                         argv.data(), &result);
+  CallOutcome outcome;
+  if (status == napi_ok) {
+    outcome.value = Napi::Value(env.raw(), result);
+    return outcome;
+  }
+  outcome.threw = true;
+  if (e.IsExceptionPending()) {
+    outcome.value = e.GetAndClearPendingException().Value();
+  } else {
+    outcome.value = Napi::Error::New(e, "JS call failed").Value();
+  }
+  return outcome;
+}
+
+inline Value MakeError(Env env, ErrorKind kind, std::string_view code,
+                       std::string_view message) {
+  Napi::Env e = env.napi();
+  std::string msg(message);
+  Napi::Error error = kind == ErrorKind::kTypeError
+                          ? Napi::TypeError::New(e, msg)
+                      : kind == ErrorKind::kRangeError
+                          ? Napi::RangeError::New(e, msg)
+                          : Napi::Error::New(e, msg);
+  Napi::Object object = error.Value();
+  (void)object.Set("code", Napi::String::New(e, code.data(), code.size()));
+  return Value(object);
+}
+
+// JS thread. Makes an error pending in the current call; returns undefined
+// for the exported function to return.
+inline Value ThrowError(Env env, ErrorKind kind, std::string_view code,
+                        std::string_view message) {
+  Value error = MakeError(env, kind, code, message);
+  napi_throw(env.raw(), error.napi());
+  return Value::Undefined(env);
+}
+
+inline void ReportUncaught(Env env, const Value& error) {
+  // Node: emits 'uncaughtException' (exit code 1 when unhandled).
+  napi_fatal_exception(env.raw(), error.napi());
+}
+
+// The doorbell: one napi_threadsafe_function per core object, with an
+// unbounded queue, used only to wake the JS thread (nodejs/node#58723: Node's
+// bounded queue loses wake-ups; ours is bounded, Node's never is). Rings are
+// coalesced by the core, so this costs one Node-API call per batch.
+class BackendDoorbell final : public Doorbell {
+ public:
+  // JS thread. Returns null on failure.
+  static std::unique_ptr<BackendDoorbell> Create(
+      Env env, std::shared_ptr<DrainTarget> target, bool weak) {
+    auto* ctx = new Context{std::move(target), false};
+    std::unique_ptr<BackendDoorbell> bell(new BackendDoorbell(env, ctx));
+    napi_value name;
+    napi_create_string_utf8(env.raw(), "anythread", NAPI_AUTO_LENGTH, &name);
+    napi_status status = napi_create_threadsafe_function(
+        env.raw(), nullptr, nullptr, name, /*max_queue_size=*/0,
+        /*initial_thread_count=*/1, ctx, &OnNapiFinalize, ctx, &OnNapiCall,
+        &bell->tsfn_);
+    if (status != napi_ok) {
+      delete ctx;
+      return nullptr;
+    }
+    if (weak) bell->Unref();
+    return bell;
+  }
+
+  // Any thread, with the core's queue mutex held, never after Close().
+  void Ring() override {
+    napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+  }
+
+  // JS thread.
+  void Ref() {
+    if (!closed_ && !ctx_->torn_down) {
+      napi_ref_threadsafe_function(env_.raw(), tsfn_);
+    }
+  }
+  void Unref() {
+    if (!closed_ && !ctx_->torn_down) {
+      napi_unref_threadsafe_function(env_.raw(), tsfn_);
+    }
+  }
+  // JS thread, once the core has finalized (no Ring() can follow).
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (!ctx_->torn_down) {
+      napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+    }
+  }
+
+ private:
+  struct Context {
+    std::shared_ptr<DrainTarget> target;  // Keeps the core state alive.
+    bool torn_down;  // Node finalized the tsfn before we closed it.
+  };
+
+  BackendDoorbell(Env env, Context* ctx) : env_(env), ctx_(ctx) {}
+
+  static void OnNapiCall(napi_env env, napi_value, void* context, void*) {
+    if (env == nullptr) return;  // Draining Node's queue at close: nothing.
+    Napi::HandleScope scope(env);
+    static_cast<Context*>(context)->target->OnDoorbell(Env(env));
+  }
+  // Node calls this after our Close() or, if we never closed, when the
+  // environment is torn down: then no JS may run and the core must finalize.
+  static void OnNapiFinalize(napi_env, void* data, void*) {
+    auto* ctx = static_cast<Context*>(data);
+    ctx->torn_down = true;
+    std::shared_ptr<DrainTarget> target = std::move(ctx->target);
+    target->OnEnvTeardown();  // No-op when the core already finalized.
+    delete ctx;
+  }
+
+  Env env_;
+  Context* ctx_;  // Owned by Node's tsfn; freed in OnNapiFinalize.
+  napi_threadsafe_function tsfn_ = nullptr;
+  bool closed_ = false;  // JS thread only.
+};
+
+using ExportedFunction = Value (*)(const CallbackInfo&);
+
+class ModuleBuilder {
+ public:
+  ModuleBuilder(Napi::Env env, Napi::Object exports)
+      : env_(env), exports_(exports) {}
+  Env env() const { return Env(env_); }
+
+  void Export(const char* name, ExportedFunction fn) {
+    (void)exports_.Set(
+        name, Napi::Function::New(env_, &Trampoline, name,
+                                  reinterpret_cast<void*>(fn)));
+  }
+
+ private:
+  static Napi::Value Trampoline(const Napi::CallbackInfo& info) {
+    auto fn = reinterpret_cast<ExportedFunction>(info.Data());
+    Value result = fn(CallbackInfo(info));
+    if (info.Env().IsExceptionPending()) return info.Env().Undefined();
+    return result.IsEmpty() ? info.Env().Undefined() : result.napi();
+  }
+
+  Napi::Env env_;
+  Napi::Object exports_;
+};
+
+}  // namespace anythread
+
+// Declares the module's exports once for both backends:
+//   ANYTHREAD_MODULE(m) { m.Export("name", &Fn); }
+#define ANYTHREAD_MODULE(builder)                                          \
+  static void AnythreadInitModule(::anythread::ModuleBuilder& builder);    \
+  static Napi::Object AnythreadNapiInit(Napi::Env env,                     \
+                                        Napi::Object exports) {            \
+    ::anythread::ModuleBuilder module_builder(env, exports);               \
+    AnythreadInitModule(module_builder);                                   \
+    return exports;                                                        \
+  }                                                                        \
+  NODE_API_MODULE(anythread_module, AnythreadNapiInit)                     \
+  static void AnythreadInitModule(::anythread::ModuleBuilder& builder)
+
+#endif  // ANYTHREAD_NATIVE_BACKEND_IMPL_HPP_

@@ -1,0 +1,298 @@
+// CallQueue: the threadsafe-function state machine, without any JS.
+//
+// One CallQueue is shared by every handle to one threadsafe function. Producers
+// on any thread Push() items; the owner (JS) thread drains them when the
+// doorbell rings. Nothing here knows about Node-API or Emscripten: a backend
+// supplies the Doorbell (how to get the owner thread to call Drain()) and the
+// delivery function (how an item becomes a JS call).
+//
+// Lifetime and ordering, the subtle parts:
+// - State moves open -> closing (last handle released: deliver what is queued,
+//   then finalize) or open/closing -> aborted (drop what is queued, then
+//   finalize) -> finalized. Finalization happens on the owner thread, inside
+//   Drain() or EnvTeardown(), exactly once.
+// - Items dropped by abort are destroyed on the owner thread, in Drain(), so a
+//   payload may hold things only the JS thread may release. Items left when the
+//   environment is torn down are destroyed in EnvTeardown() (owner thread).
+// - The doorbell is coalesced: a producer rings only when no drain is
+//   scheduled (`scheduled_`), and it rings while holding mutex_, after checking
+//   the state is not finalized. So once Finalize has run under the lock, no
+//   producer can touch the doorbell again, and the backend may close it.
+// - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
+//   if more remain, so a flood of calls cannot starve the event loop.
+// - Emscripten 3.1.6 runs queued main-thread calls while the main thread spins
+//   on a contended mutex, so Drain() can be re-entered from inside itself. A
+//   re-entered Drain() does nothing but note that a ring was consumed; the
+//   outer Drain() rings again before it returns (TOOLCHAIN.md, quirk 8).
+#ifndef ANYTHREAD_CALL_QUEUE_HPP_
+#define ANYTHREAD_CALL_QUEUE_HPP_
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "anythread/status.hpp"
+
+namespace anythread {
+
+enum class CallMode { kBlocking, kNonBlocking };
+
+// How a backend wakes the owner thread. Ring() is called with the queue's
+// mutex held, at most once per scheduled drain; it must not block and must
+// not call back into the queue. The backend answers with exactly one later
+// call of CallQueue::Drain() on the owner thread (or none, if the environment
+// is torn down first).
+class Doorbell {
+ public:
+  virtual ~Doorbell() = default;
+  virtual void Ring() = 0;  // Any thread, queue mutex held.
+};
+
+// Drain at most this many items per wake-up so a busy producer cannot starve
+// the event loop; the next wake-up picks up the rest.
+constexpr size_t kMaxDrainPerTick = 1000;
+
+enum class QueueState { kOpen, kClosing, kAborted, kFinalized };
+
+template <typename Item>
+class CallQueue {
+ public:
+  // Owner thread (the thread that will drain). `max_queue_size` 0 means
+  // unbounded. `doorbell` must outlive every Ring() (see the essay above).
+  CallQueue(size_t max_queue_size, Doorbell* doorbell = nullptr)
+      : max_queue_size_(max_queue_size),
+        owner_(std::this_thread::get_id()),
+        doorbell_(doorbell) {}
+
+  // Owner thread, before the first Push() or handle copy: the doorbell often
+  // needs the object owning this queue, so it can be attached after
+  // construction. It must outlive every Ring().
+  void SetDoorbell(Doorbell* doorbell) { doorbell_ = doorbell; }
+
+  CallQueue(const CallQueue&) = delete;
+  CallQueue& operator=(const CallQueue&) = delete;
+
+  // Any thread. Queues `item` for the owner thread. Returns kOk; kQueueFull
+  // when non-blocking and the queue is at capacity; kWouldDeadlock when
+  // blocking on the owner thread and the queue is at capacity (the owner is
+  // the thread that would make room); kClosing once released, aborted or
+  // finalized. On any status but kOk the item is left with the caller.
+  [[nodiscard]] Status Push(Item& item, CallMode mode) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (state_ != QueueState::kOpen) return Status::kClosing;
+      if (max_queue_size_ == 0 || queue_.size() < max_queue_size_) break;
+      if (mode == CallMode::kNonBlocking) return Status::kQueueFull;
+      if (OnOwnerThread()) return Status::kWouldDeadlock;
+      ++blocked_producers_;
+      room_.wait(lock);
+      --blocked_producers_;
+    }
+    queue_.push_back(std::move(item));
+    ++accepted_;
+    RingLocked();
+    return Status::kOk;
+  }
+
+  // Any thread. One more handle shares this queue. Returns kClosing (and
+  // still counts the handle, so the matching Release stays balanced) when the
+  // queue no longer accepts calls.
+  Status Acquire() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++handles_;
+    return state_ == QueueState::kOpen ? Status::kOk : Status::kClosing;
+  }
+
+  // Any thread. One handle is gone. When it was the last one, the queue stops
+  // accepting calls, delivers what it holds, and then finalizes.
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    assert(handles_ > 0);
+    if (--handles_ > 0 || state_ != QueueState::kOpen) return;
+    state_ = QueueState::kClosing;
+    room_.notify_all();
+    RingLocked();
+  }
+
+  // Any thread. Stops accepting calls, drops queued items (destroyed on the
+  // owner thread), wakes blocked producers with kClosing. Returns kOk, or
+  // kClosing when already aborted or finalized.
+  Status Abort() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (state_ == QueueState::kAborted || state_ == QueueState::kFinalized) {
+      return Status::kClosing;
+    }
+    state_ = QueueState::kAborted;
+    aborted_flag_ = true;
+    room_.notify_all();
+    RingLocked();
+    return Status::kOk;
+  }
+
+  // Owner thread, when the doorbell rings. Hands each of up to
+  // kMaxDrainPerTick items to `deliver(Item&)` in FIFO order, stopping early
+  // if aborted meanwhile; calls `finalize()` exactly once when the queue is
+  // done (released and empty, or aborted). `deliver` and `finalize` run
+  // without the lock held, so they may call back into this queue.
+  template <typename Deliver, typename Finalize>
+  void Drain(Deliver&& deliver, Finalize&& finalize) {
+    assert(OnOwnerThread());
+    if (draining_) {  // Re-entered (see the essay above): just note it.
+      reentered_ = true;
+      return;
+    }
+    draining_ = true;
+    bool finalize_now = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      scheduled_ = false;
+      if (state_ == QueueState::kFinalized) {
+        draining_ = false;
+        return;
+      }
+      if (state_ == QueueState::kAborted) {
+        dropped_ += queue_.size();
+        TakeAllLocked(&graveyard_);
+        state_ = QueueState::kFinalized;
+        finalize_now = true;
+      } else {
+        const size_t n = std::min(queue_.size(), kMaxDrainPerTick);
+        for (size_t i = 0; i < n; ++i) {
+          batch_.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        if (n > 0 && max_queue_size_ != 0) room_.notify_all();
+      }
+    }
+    graveyard_.clear();  // Payloads dropped by abort die on the owner thread.
+    size_t i = 0;
+    for (; i < batch_.size() && !finalize_now; ++i) {
+      if (aborted_flag_) break;  // Abort from inside a callback: drop the rest.
+      deliver(batch_[i]);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      delivered_ += i;
+      dropped_ += batch_.size() - i;
+      if (!finalize_now) {
+        if (state_ == QueueState::kAborted) {
+          dropped_ += queue_.size();
+          TakeAllLocked(&graveyard_);
+          state_ = QueueState::kFinalized;
+          finalize_now = true;
+        } else if (state_ == QueueState::kClosing && queue_.empty()) {
+          state_ = QueueState::kFinalized;
+          finalize_now = true;
+        } else if (!queue_.empty() || reentered_) {
+          // More to do: yield to the event loop and come back. A re-entered
+          // drain consumed a ring, so ring even if one looks scheduled.
+          if (reentered_) scheduled_ = false;
+          RingLocked();
+        }
+      }
+      reentered_ = false;
+      if (finalize_now) room_.notify_all();
+    }
+    batch_.clear();
+    graveyard_.clear();
+    draining_ = false;
+    if (finalize_now) finalize();
+  }
+
+  // Owner thread. The environment is going away: no more JS. Drops queued
+  // items, wakes producers (they get kClosing from now on) and calls
+  // `finalize()` if it had not run yet. Returns whether it ran it.
+  template <typename Finalize>
+  bool EnvTeardown(Finalize&& finalize) {
+    std::deque<Item> doomed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (state_ == QueueState::kFinalized) return false;
+      state_ = QueueState::kFinalized;
+      aborted_flag_ = true;
+      dropped_ += queue_.size();
+      doomed.swap(queue_);
+      room_.notify_all();
+    }
+    doomed.clear();
+    finalize();
+    return true;
+  }
+
+  // Any thread. Snapshot accessors for tests and diagnostics.
+  QueueState state() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return state_;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queue_.size();
+  }
+  size_t handles() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return handles_;
+  }
+  size_t blocked_producers() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return blocked_producers_;
+  }
+  struct Counts {
+    size_t accepted, delivered, dropped;
+  };
+  Counts counts() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {accepted_, delivered_, dropped_};
+  }
+  bool OnOwnerThread() const { return std::this_thread::get_id() == owner_; }
+
+ private:
+  void RingLocked() {
+    if (scheduled_ || state_ == QueueState::kFinalized) return;
+    scheduled_ = true;
+    doorbell_->Ring();
+  }
+  template <typename Container>
+  void TakeAllLocked(Container* out) {
+    for (auto& item : queue_) out->push_back(std::move(item));
+    queue_.clear();
+  }
+
+  // Guarded by mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable room_;  // Room in the queue, or no longer open.
+  std::deque<Item> queue_;
+  QueueState state_ = QueueState::kOpen;
+  size_t handles_ = 1;  // The creating handle.
+  size_t blocked_producers_ = 0;
+  bool scheduled_ = false;  // A drain is scheduled: do not ring again.
+  size_t accepted_ = 0;
+  size_t delivered_ = 0;
+  size_t dropped_ = 0;
+
+  // Immutable after construction; read without the lock.
+  const size_t max_queue_size_;  // 0 means unbounded.
+  const std::thread::id owner_;
+  Doorbell* doorbell_;  // Set once, before any producer can see the queue.
+
+  // Set under mutex_ by Abort() and EnvTeardown(); read by the owner thread
+  // between deliveries without the lock, so an abort from inside a callback
+  // stops the batch at once. The state under the lock stays authoritative.
+  std::atomic<bool> aborted_flag_{false};
+
+  // Owner thread only.
+  bool draining_ = false;
+  bool reentered_ = false;
+  std::vector<Item> batch_;
+  std::vector<Item> graveyard_;
+};
+
+}  // namespace anythread
+
+#endif  // ANYTHREAD_CALL_QUEUE_HPP_

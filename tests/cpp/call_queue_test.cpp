@@ -1,0 +1,405 @@
+// The threadsafe-function state machine (CallQueue) without any JS engine:
+// the test's main thread plays the JS (owner) thread, a fake doorbell records
+// rings, and producers are std::threads. Runs normally and under TSan.
+#include "anythread/call_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <string>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace anythread {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Counts live instances, so a test can prove every payload was destroyed
+// exactly once, whether delivered or dropped.
+struct Tracked {
+  static std::atomic<int> live;
+  int producer = 0;
+  int seq = 0;
+  bool moved_from = false;
+  Tracked(int p, int s) : producer(p), seq(s) { ++live; }
+  Tracked(Tracked&& o) noexcept : producer(o.producer), seq(o.seq) {
+    ++live;
+  }
+  Tracked& operator=(Tracked&& o) noexcept {
+    producer = o.producer;
+    seq = o.seq;
+    return *this;
+  }
+  Tracked(const Tracked&) = delete;
+  ~Tracked() { --live; }
+};
+std::atomic<int> Tracked::live{0};
+
+// A doorbell the owner thread can wait on.
+class FakeDoorbell : public Doorbell {
+ public:
+  void Ring() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++rings_;
+    ++pending_;
+    cv_.notify_all();
+  }
+  // Owner thread: waits for a ring; false on timeout.
+  bool WaitRing(std::chrono::milliseconds timeout = 5000ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [&] { return pending_ > 0; })) {
+      return false;
+    }
+    --pending_;
+    return true;
+  }
+  int rings() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return rings_;
+  }
+  int pending() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pending_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int rings_ = 0;
+  int pending_ = 0;
+};
+
+struct Fixture {
+  FakeDoorbell bell;
+  CallQueue<int> queue;
+  std::vector<int> delivered;
+  int finalized = 0;
+  explicit Fixture(size_t max) : queue(max, &bell) {}
+  void Drain() {
+    queue.Drain([&](int& v) { delivered.push_back(v); },
+                [&] { ++finalized; });
+  }
+  Status Push(int v, CallMode mode = CallMode::kNonBlocking) {
+    return queue.Push(v, mode);
+  }
+};
+
+TEST(CallQueue, UnboundedDeliversEverythingInOrder) {
+  Fixture f(0);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  std::vector<int> expected;
+  for (int i = 0; i < 50; ++i) expected.push_back(i);
+  EXPECT_EQ(f.delivered, expected);
+  EXPECT_EQ(f.finalized, 0);
+}
+
+TEST(CallQueue, RingsOncePerScheduledDrain) {
+  Fixture f(0);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  EXPECT_EQ(f.bell.rings(), 1);  // Coalesced: one wake-up for ten calls.
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  ASSERT_EQ(f.Push(10), Status::kOk);  // After a drain, the next push rings.
+  EXPECT_EQ(f.bell.rings(), 2);
+}
+
+TEST(CallQueue, NonBlockingReturnsQueueFullAtCapacity) {
+  Fixture f(3);
+  EXPECT_EQ(f.Push(1), Status::kOk);
+  EXPECT_EQ(f.Push(2), Status::kOk);
+  EXPECT_EQ(f.Push(3), Status::kOk);
+  EXPECT_EQ(f.Push(4), Status::kQueueFull);
+  EXPECT_EQ(f.queue.size(), 3u);
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(f.Push(4), Status::kOk);
+}
+
+TEST(CallQueue, BlockingOnOwnerThreadWouldDeadlockWhenFull) {
+  Fixture f(1);
+  EXPECT_EQ(f.Push(1, CallMode::kBlocking), Status::kOk);  // Room: fine.
+  EXPECT_EQ(f.Push(2, CallMode::kBlocking), Status::kWouldDeadlock);
+  EXPECT_EQ(f.queue.counts().accepted, 1u);
+}
+
+TEST(CallQueue, LeavesRefusedItemWithCaller) {
+  FakeDoorbell bell;
+  CallQueue<Tracked> queue(1, &bell);
+  Tracked a(0, 1), b(0, 2);
+  ASSERT_EQ(queue.Push(a, CallMode::kNonBlocking), Status::kOk);
+  ASSERT_EQ(queue.Push(b, CallMode::kNonBlocking), Status::kQueueFull);
+  EXPECT_EQ(b.seq, 2);  // Not moved from: the caller still owns it.
+}
+
+TEST(CallQueue, BlockedProducerWakesOnRoom) {
+  Fixture f(1);
+  ASSERT_EQ(f.Push(1), Status::kOk);
+  std::atomic<int> status{-1};
+  std::thread producer([&] {
+    int v = 2;
+    status = static_cast<int>(f.queue.Push(v, CallMode::kBlocking));
+  });
+  while (f.queue.blocked_producers() == 0) std::this_thread::yield();
+  EXPECT_EQ(status.load(), -1);  // Still waiting for room.
+  f.Drain();                      // Makes room.
+  producer.join();
+  EXPECT_EQ(static_cast<Status>(status.load()), Status::kOk);
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{1, 2}));
+}
+
+TEST(CallQueue, BlockedProducerWakesOnAbortWithClosing) {
+  Fixture f(1);
+  ASSERT_EQ(f.Push(1), Status::kOk);
+  std::atomic<int> status{-1};
+  std::thread producer([&] {
+    int v = 2;
+    status = static_cast<int>(f.queue.Push(v, CallMode::kBlocking));
+  });
+  while (f.queue.blocked_producers() == 0) std::this_thread::yield();
+  EXPECT_EQ(f.queue.Abort(), Status::kOk);
+  producer.join();
+  EXPECT_EQ(static_cast<Status>(status.load()), Status::kClosing);
+}
+
+TEST(CallQueue, AbortDropsQueuedPayloadsAndFinalizesOnce) {
+  Tracked::live = 0;
+  {
+    FakeDoorbell bell;
+    CallQueue<Tracked> queue(0, &bell);
+    int delivered = 0, finalized = 0;
+    for (int i = 0; i < 5; ++i) {
+      Tracked t(0, i);
+      ASSERT_EQ(queue.Push(t, CallMode::kNonBlocking), Status::kOk);
+    }
+    EXPECT_EQ(Tracked::live.load(), 5);
+    EXPECT_EQ(queue.Abort(), Status::kOk);
+    EXPECT_EQ(queue.Abort(), Status::kClosing);  // Second abort: no effect.
+    Tracked late(0, 99);
+    EXPECT_EQ(queue.Push(late, CallMode::kNonBlocking), Status::kClosing);
+    queue.Drain([&](Tracked&) { ++delivered; }, [&] { ++finalized; });
+    EXPECT_EQ(delivered, 0);
+    EXPECT_EQ(finalized, 1);
+    EXPECT_EQ(Tracked::live.load(), 1);  // Only `late`, still the caller's.
+    auto counts = queue.counts();
+    EXPECT_EQ(counts.accepted, 5u);
+    EXPECT_EQ(counts.dropped, 5u);
+    queue.Drain([&](Tracked&) { ++delivered; }, [&] { ++finalized; });
+    EXPECT_EQ(finalized, 1);  // Never twice.
+    EXPECT_EQ(queue.state(), QueueState::kFinalized);
+  }
+  EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+TEST(CallQueue, LastReleaseDeliversQueuedThenFinalizes) {
+  Fixture f(0);
+  ASSERT_EQ(f.queue.Acquire(), Status::kOk);  // Two handles.
+  ASSERT_EQ(f.Push(1), Status::kOk);
+  ASSERT_EQ(f.Push(2), Status::kOk);
+  f.queue.Release();  // One left: still open.
+  EXPECT_EQ(f.queue.state(), QueueState::kOpen);
+  EXPECT_EQ(f.Push(3), Status::kOk);
+  f.queue.Release();  // Last one: closing.
+  EXPECT_EQ(f.queue.state(), QueueState::kClosing);
+  EXPECT_EQ(f.Push(4), Status::kClosing);
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(f.finalized, 1);
+  EXPECT_EQ(f.queue.state(), QueueState::kFinalized);
+  EXPECT_EQ(f.queue.Acquire(), Status::kClosing);
+}
+
+TEST(CallQueue, ReleaseOfLastHandleWithEmptyQueueRingsToFinalize) {
+  Fixture f(0);
+  f.queue.Release();
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  EXPECT_EQ(f.finalized, 1);
+}
+
+TEST(CallQueue, DrainIsBoundedAndReschedules) {
+  Fixture f(0);
+  const int total = static_cast<int>(kMaxDrainPerTick) * 2 + 5;
+  for (int i = 0; i < total; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  EXPECT_EQ(f.delivered.size(), kMaxDrainPerTick);
+  ASSERT_TRUE(f.bell.WaitRing(0ms));  // Rang again for the rest.
+  f.Drain();
+  ASSERT_TRUE(f.bell.WaitRing(0ms));
+  f.Drain();
+  EXPECT_EQ(f.delivered.size(), static_cast<size_t>(total));
+  EXPECT_FALSE(f.bell.WaitRing(0ms));  // Nothing left: no ring.
+}
+
+TEST(CallQueue, AbortFromInsideDeliveryDropsTheRestOfTheBatch) {
+  Fixture f(0);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  int finalized = 0;
+  std::vector<int> seen;
+  f.queue.Drain(
+      [&](int& v) {
+        seen.push_back(v);
+        if (v == 3) {
+          EXPECT_EQ(f.queue.Abort(), Status::kOk);
+        }
+      },
+      [&] { ++finalized; });
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(finalized, 1);
+  auto counts = f.queue.counts();
+  EXPECT_EQ(counts.accepted, 10u);
+  EXPECT_EQ(counts.delivered, 4u);
+  EXPECT_EQ(counts.dropped, 6u);
+}
+
+TEST(CallQueue, ReentrantDrainIsDeferredNotLost) {
+  Fixture f(0);
+  ASSERT_EQ(f.Push(1), Status::kOk);
+  ASSERT_TRUE(f.bell.WaitRing());
+  std::vector<int> seen;
+  auto deliver = [&](int& v) {
+    seen.push_back(v);
+    if (v == 1) {
+      // A producer pushes (and rings) while we deliver; the ring's drain
+      // runs re-entrantly, as Emscripten 3.1.6 can do inside a lock.
+      ASSERT_EQ(f.Push(2), Status::kOk);
+      ASSERT_TRUE(f.bell.WaitRing(0ms));
+      f.queue.Drain([&](int& w) { seen.push_back(100 + w); }, [] {});
+    }
+  };
+  f.queue.Drain(deliver, [] {});
+  EXPECT_EQ(seen, (std::vector<int>{1}));  // The re-entered drain did nothing.
+  ASSERT_TRUE(f.bell.WaitRing(0ms));       // But the outer one rang again.
+  f.queue.Drain(deliver, [] {});
+  EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+}
+
+TEST(CallQueue, EnvTeardownDropsItemsWakesProducersAndFinalizesOnce) {
+  Fixture f(1);
+  ASSERT_EQ(f.Push(1), Status::kOk);
+  std::atomic<int> status{-1};
+  std::thread producer([&] {
+    int v = 2;
+    status = static_cast<int>(f.queue.Push(v, CallMode::kBlocking));
+  });
+  while (f.queue.blocked_producers() == 0) std::this_thread::yield();
+  int finalized = 0;
+  EXPECT_TRUE(f.queue.EnvTeardown([&] { ++finalized; }));
+  producer.join();
+  EXPECT_EQ(static_cast<Status>(status.load()), Status::kClosing);
+  EXPECT_FALSE(f.queue.EnvTeardown([&] { ++finalized; }));
+  EXPECT_EQ(finalized, 1);
+  EXPECT_EQ(f.Push(3), Status::kClosing);
+  f.Drain();  // A late wake-up after teardown does nothing.
+  EXPECT_TRUE(f.delivered.empty());
+  EXPECT_EQ(f.finalized, 0);
+}
+
+// Several producers, a small queue, blocking and non-blocking-with-retry:
+// every accepted item arrives exactly once and in order per producer.
+class CallQueueLoad : public ::testing::TestWithParam<std::tuple<size_t, CallMode>> {};
+
+TEST_P(CallQueueLoad, ExactlyOnceFifoPerProducer) {
+  const size_t max = std::get<0>(GetParam());
+  const CallMode mode = std::get<1>(GetParam());
+  constexpr int kProducers = 4;
+  constexpr int kEach = 5000;
+  Tracked::live = 0;
+  FakeDoorbell bell;
+  CallQueue<Tracked> queue(max, &bell);
+  for (int i = 1; i < kProducers; ++i) ASSERT_EQ(queue.Acquire(), Status::kOk);
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int s = 0; s < kEach; ++s) {
+        Tracked t(p, s);
+        Status st;
+        while ((st = queue.Push(t, mode)) == Status::kQueueFull) {
+          std::this_thread::yield();
+        }
+        ASSERT_EQ(st, Status::kOk);
+      }
+      queue.Release();
+    });
+  }
+  std::map<int, int> next;
+  int finalized = 0, delivered = 0;
+  while (finalized == 0) {
+    ASSERT_TRUE(bell.WaitRing()) << "lost wake-up";
+    queue.Drain(
+        [&](Tracked& t) {
+          EXPECT_EQ(t.seq, next[t.producer]) << "producer " << t.producer;
+          ++next[t.producer];
+          ++delivered;
+        },
+        [&] { ++finalized; });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(delivered, kProducers * kEach);
+  EXPECT_EQ(finalized, 1);
+  EXPECT_EQ(queue.counts().dropped, 0u);
+  EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, CallQueueLoad,
+    ::testing::Combine(::testing::Values(size_t{1}, size_t{16}, size_t{0}),
+                       ::testing::Values(CallMode::kBlocking,
+                                         CallMode::kNonBlocking)),
+    [](const auto& info) {
+      const size_t max = std::get<0>(info.param);
+      return std::string(max == 0 ? "Unbounded" : "Max" + std::to_string(max)) +
+             (std::get<1>(info.param) == CallMode::kBlocking ? "Blocking"
+                                                              : "NonBlocking");
+    });
+
+TEST(CallQueue, AbortUnderLoadAccountsForEveryAcceptedCall) {
+  Tracked::live = 0;
+  {
+    constexpr int kProducers = 4;
+    FakeDoorbell bell;
+    CallQueue<Tracked> queue(8, &bell);
+    std::atomic<int> accepted{0}, closing{0};
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; ++p) {
+      producers.emplace_back([&, p] {
+        for (int s = 0; s < 2000; ++s) {
+          Tracked t(p, s);
+          Status st = queue.Push(t, CallMode::kBlocking);
+          if (st == Status::kOk) ++accepted;
+          if (st == Status::kClosing) ++closing;
+        }
+      });
+    }
+    int delivered = 0, finalized = 0;
+    while (finalized == 0) {
+      ASSERT_TRUE(bell.WaitRing()) << "lost wake-up";
+      queue.Drain(
+          [&](Tracked&) {
+            if (++delivered == 100) {
+              EXPECT_EQ(queue.Abort(), Status::kOk);
+            }
+          },
+          [&] { ++finalized; });
+    }
+    for (auto& t : producers) t.join();
+    auto counts = queue.counts();
+    EXPECT_EQ(counts.accepted, static_cast<size_t>(accepted.load()));
+    EXPECT_EQ(counts.accepted, counts.delivered + counts.dropped);
+    EXPECT_EQ(counts.delivered, static_cast<size_t>(delivered));
+    EXPECT_EQ(accepted + closing, kProducers * 2000);
+    EXPECT_GT(closing.load(), 0);
+  }
+  EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+}  // namespace
+}  // namespace anythread

@@ -1,0 +1,89 @@
+// JS half of the wasm backend (linked with --js-library). Main runtime thread
+// only. User JS is always called inside try/catch here, so a JS exception
+// never unwinds through wasm frames.
+mergeInto(LibraryManager.library, {
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, channel: null },
+
+  anythread_call__deps: ['$Emval', '$anythreadState'],
+  anythread_call: function(fn, args) {
+    var f = Emval.toValue(fn);
+    var a = Emval.toValue(args);
+    try {
+      var result = f.apply(undefined, a);
+      anythreadState.threw = 0;
+      return Emval.toHandle(result);
+    } catch (e) {
+      anythreadState.threw = 1;
+      return Emval.toHandle(e);
+    }
+  },
+
+  anythread_last_threw__deps: ['$anythreadState'],
+  anythread_last_threw: function() { return anythreadState.threw; },
+
+  anythread_make_error__deps: ['$Emval'],
+  anythread_make_error: function(kind, code, message) {
+    var Ctor = kind === 1 ? TypeError : kind === 2 ? RangeError : Error;
+    var error = new Ctor(UTF8ToString(message));
+    error.code = UTF8ToString(code);
+    return Emval.toHandle(error);
+  },
+
+  // The exported-function wrapper (js/wasm-binding) throws it once the wasm
+  // call has returned.
+  anythread_set_pending__deps: ['$Emval'],
+  anythread_set_pending: function(error) {
+    Module['__anythreadPending'] = { value: Emval.toValue(error) };
+  },
+
+  // Reported like any uncaught error: Node emits 'uncaughtException' (exit
+  // code 1 when nobody handles it); a browser reports it to window.onerror.
+  anythread_report_uncaught__deps: ['$Emval'],
+  anythread_report_uncaught: function(error) {
+    var e = Emval.toValue(error);
+    queueMicrotask(function() { throw e; });
+  },
+
+  // A macrotask, never a microtask: a call made from JS must not be delivered
+  // before that JS returns to the event loop, as with Node's own doorbell.
+  anythread_schedule__deps: ['$anythreadState'],
+  anythread_schedule: function(ctx) {
+    var run = function() { Module['_anythread_wasm_wake'](ctx); };
+    if (typeof setImmediate === 'function') {
+      setImmediate(run);
+      return;
+    }
+    if (typeof MessageChannel === 'function') {
+      var st = anythreadState;
+      if (!st.channel) {
+        st.channel = new MessageChannel();
+        st.queue = [];
+        st.channel.port1.onmessage = function() {
+          var q = st.queue;
+          st.queue = [];
+          for (var i = 0; i < q.length; i++) q[i]();
+        };
+      }
+      st.queue.push(run);
+      if (st.queue.length === 1) st.channel.port2.postMessage(0);
+      return;
+    }
+    setTimeout(run, 0);
+  },
+
+  // In Node, pthread workers are unref'd (the post-js does it) so they never
+  // hold the process; instead a ref'd timer stands for every open, strong
+  // threadsafe function, as Node's own threadsafe functions hold the loop.
+  anythread_keep_alive__deps: ['$anythreadState'],
+  anythread_keep_alive: function(delta) {
+    var st = anythreadState;
+    st.keepAlive += delta;
+    if (typeof process !== 'object' || typeof setInterval !== 'function') return;
+    if (st.keepAlive > 0 && st.timer === null) {
+      st.timer = setInterval(function() {}, 1 << 30);
+    } else if (st.keepAlive === 0 && st.timer !== null) {
+      clearInterval(st.timer);
+      st.timer = null;
+    }
+  },
+});
