@@ -1,0 +1,11 @@
+// CommonJS entry: the native backend, loaded synchronously (see README).
+import type { Api, BackendInfo, BackendName, LoadOptions } from './types';
+export type { Api, AnythreadError, BackendInfo, BackendName, LoadOptions } from './types';
+
+export declare function load(options?: LoadOptions): Promise<Api>;
+export declare const backend: BackendName;
+export declare const backendInfo: BackendInfo;
+export declare const callThreadsafeFunction: Api['callThreadsafeFunction'];
+export declare const callThreadsafeFunctionFatal: Api['callThreadsafeFunctionFatal'];
+export declare const threadsafeFunctionThrowError: Api['threadsafeFunctionThrowError'];
+export declare const threadsafeFunctionFatalMode: Api['threadsafeFunctionFatalMode'];

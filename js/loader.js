@@ -1,0 +1,115 @@
+'use strict';
+// Picks a binding: native first, then wasm; ANYTHREAD_BACKEND=native|wasm
+// forces one. The loader only picks; the API is written once (api.js).
+const path = require('node:path');
+const fs = require('node:fs');
+const { loadWasmModule } = require('./wasm-binding.js');
+const { EXPORTS } = require('./api.js');
+
+const BACKENDS = ['native', 'wasm'];
+const DIST = path.join(__dirname, '..', 'dist');
+const DEFAULT_PATHS = Object.freeze({
+  native: path.join(DIST, 'native', 'anythread.node'),
+  wasm: path.join(DIST, 'wasm'),
+});
+
+// The order to try, from ANYTHREAD_BACKEND (unset or empty: native, wasm).
+function backendOrder(env = process.env) {
+  const forced = env.ANYTHREAD_BACKEND;
+  if (forced === undefined || forced === '') return { order: BACKENDS, forced: false };
+  if (!BACKENDS.includes(forced)) {
+    const err = new RangeError(
+      `ANYTHREAD_BACKEND must be "native" or "wasm", got ${JSON.stringify(forced)}.`,
+    );
+    err.code = 'ERR_ANYTHREAD_BACKEND';
+    throw err;
+  }
+  return { order: [forced], forced: true };
+}
+
+// What to do about each kind of failure, for the error message.
+const NEXT_STEP = {
+  native: 'build it with `npm run build` (needs cmake, a C++ compiler and node-addon-api), or set ANYTHREAD_BACKEND=wasm',
+  wasm: 'build it with `npm run build` (needs Debian\'s emscripten), or set ANYTHREAD_BACKEND=native',
+};
+
+function loadNativeSync(file) {
+  if (!fs.existsSync(file)) {
+    const err = new Error(`native addon not found at ${file}`);
+    err.code = 'MODULE_NOT_FOUND';
+    throw err;
+  }
+  return require(file);
+}
+
+const loaders = {
+  native: async (paths) => loadNativeSync(paths.native),
+  wasm: async (paths) => loadWasmModule(paths.wasm, 'anythread'),
+};
+
+// A binding that loads but lacks an export was built from other sources.
+function checkExports(name, binding) {
+  const missing = EXPORTS.filter((e) => typeof (binding && binding[e]) !== 'function');
+  if (missing.length) {
+    throw new Error(`the ${name} binding lacks ${missing.join(', ')} (built from other sources?)`);
+  }
+  return binding;
+}
+
+function describe(err) {
+  return err && err.message ? err.message : String(err);
+}
+
+function noBackendError(tried, failures) {
+  const lines = failures.map(
+    (f) => `  - ${f.name}: ${describe(f.error)}; next step: ${NEXT_STEP[f.name]}.`,
+  );
+  const err = new Error(
+    `anythread: no usable backend (tried ${tried.join(', ')}):\n${lines.join('\n')}`,
+    { cause: new AggregateError(failures.map((f) => f.error), 'every backend failed') },
+  );
+  err.code = 'ERR_ANYTHREAD_NO_BACKEND';
+  err.attempts = failures.map((f) => ({ name: f.name, reason: describe(f.error) }));
+  return err;
+}
+
+// Resolves with { binding, info }: info = { name, forced, skipped: [{ name,
+// reason }] } says which backend was chosen and why earlier ones were not.
+async function loadBinding(options = {}) {
+  const { order, forced } = options.order
+    ? { order: options.order, forced: true }
+    : backendOrder(options.env);
+  const paths = { ...DEFAULT_PATHS, ...options.paths };
+  const failures = [];
+  for (const name of order) {
+    try {
+      const binding = checkExports(name, await loaders[name](paths));
+      const skipped = failures.map((f) => ({ name: f.name, reason: describe(f.error) }));
+      return { binding, info: Object.freeze({ name, forced, skipped }) };
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  }
+  throw noBackendError(order, failures);
+}
+
+// The synchronous path for CommonJS: native only (wasm instantiation is
+// asynchronous). Throws the same kind of error as loadBinding.
+function loadBindingSync(options = {}) {
+  const { order, forced } = backendOrder(options.env);
+  const paths = { ...DEFAULT_PATHS, ...options.paths };
+  if (order[0] !== 'native') {
+    const err = new Error(
+      'anythread: the wasm backend loads asynchronously; use `await require(\'anythread\').load()` or `import` anythread as an ES module.',
+    );
+    err.code = 'ERR_ANYTHREAD_ASYNC_BACKEND';
+    throw err;
+  }
+  try {
+    return { binding: checkExports('native', loadNativeSync(paths.native)), info: Object.freeze({ name: 'native', forced, skipped: [] }) };
+  } catch (error) {
+    throw noBackendError(['native'], [{ name: 'native', error }]);
+  }
+}
+
+module.exports = { backendOrder, loadBinding, loadBindingSync, BACKENDS, DEFAULT_PATHS };
