@@ -8,6 +8,7 @@ const EXPORTS = Object.freeze([
   'callThreadsafeFunctionFatal',
   'threadsafeFunctionThrowError',
   'threadsafeFunctionFatalMode',
+  'threadsafeFunctionFatalNativeError',
 ]);
 
 function createApi(binding, backendInfo) {

@@ -9,5 +9,6 @@ export declare const callThreadsafeFunction: Api['callThreadsafeFunction'];
 export declare const callThreadsafeFunctionFatal: Api['callThreadsafeFunctionFatal'];
 export declare const threadsafeFunctionThrowError: Api['threadsafeFunctionThrowError'];
 export declare const threadsafeFunctionFatalMode: Api['threadsafeFunctionFatalMode'];
+export declare const threadsafeFunctionFatalNativeError: Api['threadsafeFunctionFatalNativeError'];
 declare const api: Api;
 export default api;

@@ -18,4 +18,5 @@ export const callThreadsafeFunction = api.callThreadsafeFunction;
 export const callThreadsafeFunctionFatal = api.callThreadsafeFunctionFatal;
 export const threadsafeFunctionThrowError = api.threadsafeFunctionThrowError;
 export const threadsafeFunctionFatalMode = api.threadsafeFunctionFatalMode;
+export const threadsafeFunctionFatalNativeError = api.threadsafeFunctionFatalNativeError;
 export default api;

@@ -39,6 +39,10 @@ export interface Api {
   threadsafeFunctionThrowError(callback: (err: AnythreadError) => void): void;
   /** Fatal: one thread calls, blocking, with `true`. */
   threadsafeFunctionFatalMode(callback: (value: boolean) => void): void;
+  /** Fatal: one thread calls with a native Error (message `FatalFromNative`,
+   * code `GenericFailure`): `callback` never runs; the error is uncaught
+   * (Node: 'uncaughtException', exit code 1 when unhandled). */
+  threadsafeFunctionFatalNativeError(callback: (value: boolean) => void): void;
 }
 
 /** Loads a binding (native first, then wasm, unless `options.order` or

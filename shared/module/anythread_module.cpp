@@ -78,6 +78,19 @@ Value ThreadsafeFunctionFatalMode(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
+// Fatal: one thread calls with a native Error (reason FatalFromNative, code
+// GenericFailure); the callback never runs and the error is uncaught.
+Value ThreadsafeFunctionFatalNativeError(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!RequireFunction(info, 0, "callback")) return Value::Undefined(env);
+  auto tsfn = ThreadsafeFunction<bool, ErrorStrategy::kFatal>::Create(env, info[0]);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  anythread::RunOnThreads(1, [tsfn = std::move(tsfn).value()](size_t) mutable {
+    (void)tsfn.Call(Result<bool>(Error("FatalFromNative")), CallMode::kBlocking);
+  });
+  return Value::Undefined(env);
+}
+
 }  // namespace
 
 ANYTHREAD_MODULE(m) {
@@ -85,4 +98,6 @@ ANYTHREAD_MODULE(m) {
   m.Export("callThreadsafeFunctionFatal", &CallThreadsafeFunctionFatal);
   m.Export("threadsafeFunctionThrowError", &ThreadsafeFunctionThrowError);
   m.Export("threadsafeFunctionFatalMode", &ThreadsafeFunctionFatalMode);
+  m.Export("threadsafeFunctionFatalNativeError",
+           &ThreadsafeFunctionFatalNativeError);
 }

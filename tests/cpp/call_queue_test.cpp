@@ -129,6 +129,22 @@ TEST(CallQueue, BlockingOnOwnerThreadWouldDeadlockWhenFull) {
   EXPECT_EQ(f.queue.counts().accepted, 1u);
 }
 
+TEST(CallQueue, InvalidModeIsInvalidArgAndQueuesNothing) {
+  Fixture f(0);
+  EXPECT_EQ(f.Push(1, static_cast<CallMode>(7)), Status::kInvalidArg);
+  EXPECT_EQ(f.queue.size(), 0u);
+  EXPECT_EQ(f.bell.rings(), 0);
+}
+
+TEST(CallQueue, StatusNamesAreTheJsCodes) {
+  EXPECT_STREQ(StatusName(Status::kOk), "Ok");
+  EXPECT_STREQ(StatusName(Status::kQueueFull), "QueueFull");
+  EXPECT_STREQ(StatusName(Status::kClosing), "Closing");
+  EXPECT_STREQ(StatusName(Status::kInvalidArg), "InvalidArg");
+  EXPECT_STREQ(StatusName(Status::kWouldDeadlock), "WouldDeadlock");
+  EXPECT_STREQ(StatusName(Status::kGenericFailure), "GenericFailure");
+}
+
 TEST(CallQueue, LeavesRefusedItemWithCaller) {
   FakeDoorbell bell;
   CallQueue<Tracked> queue(1, &bell);

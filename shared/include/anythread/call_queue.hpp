@@ -83,8 +83,12 @@ class CallQueue {
   // when non-blocking and the queue is at capacity; kWouldDeadlock when
   // blocking on the owner thread and the queue is at capacity (the owner is
   // the thread that would make room); kClosing once released, aborted or
-  // finalized. On any status but kOk the item is left with the caller.
+  // finalized; kInvalidArg for a `mode` that is not a CallMode. On any
+  // status but kOk the item is left with the caller.
   [[nodiscard]] Status Push(Item& item, CallMode mode) {
+    if (mode != CallMode::kBlocking && mode != CallMode::kNonBlocking) {
+      return Status::kInvalidArg;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       if (state_ != QueueState::kOpen) return Status::kClosing;
