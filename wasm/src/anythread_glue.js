@@ -18,6 +18,68 @@ mergeInto(LibraryManager.library, {
     }
   },
 
+  anythread_describe__deps: ['$Emval'],
+  anythread_describe: function(value) {
+    var v = Emval.toValue(value);
+    var text;
+    try {
+      if (v !== null && (typeof v === 'object' || typeof v === 'function') &&
+          typeof v.message === 'string') {
+        text = v.message;
+      } else {
+        text = String(v);
+      }
+    } catch (e) {
+      text = Object.prototype.toString.call(v);
+    }
+    return Emval.toHandle(text);
+  },
+
+  // Settles through anythread_wasm_settle exactly once, whatever the
+  // thenable does (a `then` that throws counts as a rejection).
+  anythread_then__deps: ['$Emval'],
+  anythread_then: function(thenable, ctx) {
+    var t = Emval.toValue(thenable);
+    var done = false;
+    var settle = function(fulfilled, value) {
+      if (done) return;
+      done = true;
+      Module['_anythread_wasm_settle'](ctx, fulfilled ? 1 : 0, Emval.toHandle(value));
+    };
+    try {
+      t.then(function(v) { settle(true, v); }, function(e) { settle(false, e); });
+    } catch (e) {
+      settle(false, e);
+    }
+  },
+
+  // A JS function for an exported C++ function pointer (MakeFunction). Like
+  // the loader's wrappers, it throws a pending error after the wasm call.
+  anythread_make_function__deps: ['$Emval'],
+  anythread_make_function: function(name, fn) {
+    var f = function() {
+      var result = Module['__anythreadCallPtr'](fn, Array.prototype.slice.call(arguments));
+      var pending = Module['__anythreadPending'];
+      if (pending !== undefined) {
+        Module['__anythreadPending'] = undefined;
+        throw pending.value;
+      }
+      return result;
+    };
+    Object.defineProperty(f, 'name', { value: UTF8ToString(name) });
+    return Emval.toHandle(f);
+  },
+
+  anythread_new_promise__deps: ['$Emval'],
+  anythread_new_promise: function() {
+    var parts = {};
+    parts.promise = new Promise(function(resolve, reject) {
+      parts.resolve = resolve;
+      parts.reject = reject;
+    });
+    return Emval.toHandle(parts);
+  },
+
   anythread_last_threw__deps: ['$anythreadState'],
   anythread_last_threw: function() { return anythreadState.threw; },
 

@@ -11,9 +11,14 @@
 #endif
 #include <napi.h>
 
+#include <array>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace anythread {
@@ -92,6 +97,12 @@ class Reference {
   }
   Value Get(Env) const { return ref_.Value(); }
   void Reset() { ref_.Reset(); }
+  // Any thread, once the environment is gone: forget without deleting.
+  void Abandon() {
+    ref_.SuppressDestruct();
+    Napi::Reference<Napi::Value> forgotten = std::move(ref_);
+    (void)forgotten;
+  }
 
  private:
   Napi::Reference<Napi::Value> ref_;
@@ -151,12 +162,169 @@ inline Value MakeError(Env env, ErrorKind kind, std::string_view code,
   return Value(object);
 }
 
+namespace native_detail {
+
+// Per-environment data: the core's slots and the backend's cached helpers.
+// Created on first use on the JS thread; deleted by an env cleanup hook.
+struct EnvData {
+  std::array<std::shared_ptr<void>, static_cast<size_t>(EnvSlotId::kCount)> slots;
+  Napi::FunctionReference describe;
+};
+
+inline std::mutex& EnvMapMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+inline std::unordered_map<napi_env, std::unique_ptr<EnvData>>& EnvMap() {
+  static auto* map = new std::unordered_map<napi_env, std::unique_ptr<EnvData>>();
+  return *map;  // Leaked on purpose: outlives every environment's hooks.
+}
+
+inline void DropEnvData(void* arg) {
+  auto env = static_cast<napi_env>(arg);
+  std::unique_ptr<EnvData> data;
+  {
+    std::lock_guard<std::mutex> lock(EnvMapMutex());
+    auto it = EnvMap().find(env);
+    if (it == EnvMap().end()) return;
+    data = std::move(it->second);
+    EnvMap().erase(it);
+  }
+  data.reset();  // Outside the lock: slots may run destructors.
+}
+
+// JS thread.
+inline EnvData& DataFor(napi_env env) {
+  std::lock_guard<std::mutex> lock(EnvMapMutex());
+  auto& slot = EnvMap()[env];
+  if (!slot) {
+    slot = std::make_unique<EnvData>();
+    napi_add_env_cleanup_hook(env, &DropEnvData, env);
+  }
+  return *slot;
+}
+
+}  // namespace native_detail
+
+// JS thread. The environment's slot `id` (see EnvSlotId).
+inline std::shared_ptr<void>& EnvSlot(Env env, EnvSlotId id) {
+  return native_detail::DataFor(env.raw()).slots[static_cast<size_t>(id)];
+}
+
+// JS thread. A thrown value's message if it has a string one, else
+// String(value); never throws (a throwing toString gives "[object ...]").
+inline std::string DescribeThrown(Env env, const Value& value) {
+  Napi::Env e = env.napi();
+  auto& data = native_detail::DataFor(env.raw());
+  if (data.describe.IsEmpty()) {
+    const char* source =
+        "(function describe(v) {"
+        "  try {"
+        "    if (v !== null && (typeof v === 'object' || typeof v === 'function')) {"
+        "      var m = v.message;"
+        "      if (typeof m === 'string') return m;"
+        "    }"
+        "    return String(v);"
+        "  } catch (e) { return Object.prototype.toString.call(v); }"
+        "})";
+    napi_value script, fn;
+    napi_create_string_utf8(env.raw(), source, NAPI_AUTO_LENGTH, &script);
+    if (napi_run_script(env.raw(), script, &fn) != napi_ok) {
+      if (e.IsExceptionPending()) e.GetAndClearPendingException();
+      return "<unprintable value>";
+    }
+    data.describe = Napi::Persistent(Napi::Function(env.raw(), fn));
+  }
+  napi_value result;
+  napi_value arg = value.napi();
+  if (napi_call_function(env.raw(), e.Undefined(), data.describe.Value(), 1,
+                         &arg, &result) != napi_ok) {
+    if (e.IsExceptionPending()) e.GetAndClearPendingException();
+    return "<unprintable value>";
+  }
+  return Napi::String(env.raw(), result).Utf8Value();
+}
+
+// JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.
+inline void AttachThen(Env env, const Value& thenable,
+                       std::function<void(Env, bool, const Value&)> fn) {
+  Napi::Env e = env.napi();
+  struct Once {
+    bool done = false;
+    std::function<void(Env, bool, const Value&)> fn;
+    void Settle(Env env, bool fulfilled, const Value& v) {
+      if (done) return;
+      done = true;
+      auto f = std::move(fn);
+      f(env, fulfilled, v);
+    }
+  };
+  auto once = std::make_shared<Once>();
+  once->fn = std::move(fn);
+  Napi::Object object = thenable.napi().As<Napi::Object>();
+  Napi::Value then = object.Get("then");
+  if (e.IsExceptionPending()) {
+    once->Settle(env, false, Value(e.GetAndClearPendingException().Value()));
+    return;
+  }
+  auto handler = [&](bool fulfilled) {
+    return Napi::Function::New(e, [once, fulfilled](const Napi::CallbackInfo& info) {
+      Napi::Value v = info.Length() > 0 ? info[0] : info.Env().Undefined();
+      once->Settle(Env(info.Env()), fulfilled, Value(v));
+    });
+  };
+  napi_value argv[2] = {handler(true), handler(false)};
+  napi_value ignored;
+  if (napi_call_function(env.raw(), object, then, 2, argv, &ignored) != napi_ok &&
+      e.IsExceptionPending()) {
+    once->Settle(env, false, Value(e.GetAndClearPendingException().Value()));
+  }
+}
+
+// A pending JS Promise and the right to settle it (JS thread only).
+class PromiseResolver {
+ public:
+  static PromiseResolver Create(Env env, Value* promise) {
+    PromiseResolver r;
+    napi_value p = nullptr;
+    napi_create_promise(env.raw(), &r.deferred_, &p);
+    *promise = Value(Napi::Value(env.raw(), p));
+    return r;
+  }
+  PromiseResolver(PromiseResolver&& o) noexcept : deferred_(o.deferred_) {
+    o.deferred_ = nullptr;
+  }
+  PromiseResolver& operator=(PromiseResolver&& o) noexcept {
+    std::swap(deferred_, o.deferred_);
+    return *this;
+  }
+  void Resolve(Env env, const Value& v) {
+    if (deferred_) napi_resolve_deferred(env.raw(), deferred_, v.napi());
+    deferred_ = nullptr;
+  }
+  void Reject(Env env, const Value& v) {
+    if (deferred_) napi_reject_deferred(env.raw(), deferred_, v.napi());
+    deferred_ = nullptr;
+  }
+  void Abandon() { deferred_ = nullptr; }  // Node frees it with the env.
+
+ private:
+  PromiseResolver() = default;
+  napi_deferred deferred_ = nullptr;
+};
+
 // JS thread. Makes an error pending in the current call; returns undefined
 // for the exported function to return.
 inline Value ThrowError(Env env, ErrorKind kind, std::string_view code,
                         std::string_view message) {
   Value error = MakeError(env, kind, code, message);
   napi_throw(env.raw(), error.napi());
+  return Value::Undefined(env);
+}
+
+// JS thread. Makes `value` itself the pending exception.
+inline Value ThrowValue(Env env, const Value& value) {
+  napi_throw(env.raw(), value.napi());
   return Value::Undefined(env);
 }
 
@@ -245,6 +413,69 @@ class BackendDoorbell final : public Doorbell {
 };
 
 using ExportedFunction = Value (*)(const CallbackInfo&);
+using ClassConstructor = std::unique_ptr<ObjectBase> (*)(const CallbackInfo&);
+using ClassMethod = Value (*)(ObjectBase&, const CallbackInfo&);
+struct MethodSpec {
+  const char* name;
+  ClassMethod fn;
+};
+
+namespace native_detail {
+
+inline Napi::Value CallExported(const Napi::CallbackInfo& info) {
+  auto fn = reinterpret_cast<ExportedFunction>(info.Data());
+  Value result = fn(CallbackInfo(info));
+  if (info.Env().IsExceptionPending()) return info.Env().Undefined();
+  return result.IsEmpty() ? info.Env().Undefined() : result.napi();
+}
+
+struct ClassSpec {
+  std::string name;
+  ClassConstructor ctor;
+  std::vector<MethodSpec> methods;
+};
+
+inline napi_value Construct(napi_env env, napi_callback_info raw) {
+  Napi::CallbackInfo info(env, raw);
+  auto* spec = static_cast<ClassSpec*>(info.Data());
+  if (info.NewTarget().IsEmpty() || info.NewTarget().IsUndefined()) {
+    ThrowError(Env(env), ErrorKind::kTypeError, "InvalidArg",
+               "Class constructor " + spec->name + " cannot be invoked without 'new'");
+    return nullptr;
+  }
+  std::unique_ptr<ObjectBase> object = spec->ctor(CallbackInfo(info));
+  if (!object || info.Env().IsExceptionPending()) return nullptr;
+  napi_status status = napi_wrap(
+      env, info.This(), object.get(),
+      [](napi_env, void* data, void*) { delete static_cast<ObjectBase*>(data); },
+      nullptr, nullptr);
+  if (status == napi_ok) object.release();
+  return info.This();
+}
+
+inline napi_value CallMethod(napi_env env, napi_callback_info raw) {
+  Napi::CallbackInfo info(env, raw);
+  auto* method = static_cast<MethodSpec*>(info.Data());
+  void* object = nullptr;
+  if (napi_unwrap(env, info.This(), &object) != napi_ok || object == nullptr) {
+    Napi::Env e(env);
+    if (e.IsExceptionPending()) e.GetAndClearPendingException();
+    ThrowError(Env(env), ErrorKind::kTypeError, "InvalidArg",
+               std::string("Illegal invocation of ") + method->name);
+    return nullptr;
+  }
+  Value result = method->fn(*static_cast<ObjectBase*>(object), CallbackInfo(info));
+  if (info.Env().IsExceptionPending()) return nullptr;
+  return result.IsEmpty() ? info.Env().Undefined() : result.napi();
+}
+
+}  // namespace native_detail
+
+// JS thread. A JS function that calls `fn`.
+inline Value MakeFunction(Env env, const char* name, ExportedFunction fn) {
+  return Napi::Function::New(env.napi(), &native_detail::CallExported, name,
+                             reinterpret_cast<void*>(fn));
+}
 
 class ModuleBuilder {
  public:
@@ -253,19 +484,30 @@ class ModuleBuilder {
   Env env() const { return Env(env_); }
 
   void Export(const char* name, ExportedFunction fn) {
-    (void)exports_.Set(
-        name, Napi::Function::New(env_, &Trampoline, name,
-                                  reinterpret_cast<void*>(fn)));
+    (void)exports_.Set(name, MakeFunction(Env(env_), name, fn).napi());
+  }
+
+  // A JS class: `new name(...)` runs `ctor`; each method runs on the C++
+  // object `ctor` made.
+  void ExportClass(const char* name, ClassConstructor ctor,
+                   std::initializer_list<MethodSpec> methods) {
+    // Lives as long as the class may be called: leaked with the process.
+    auto* spec = new native_detail::ClassSpec{name, ctor, methods};
+    std::vector<napi_property_descriptor> props;
+    for (auto& m : spec->methods) {
+      props.push_back({m.name, nullptr, &native_detail::CallMethod, nullptr,
+                       nullptr, nullptr,
+                       static_cast<napi_property_attributes>(napi_writable |
+                                                             napi_configurable),
+                       &m});
+    }
+    napi_value cls;
+    napi_define_class(env_, name, NAPI_AUTO_LENGTH, &native_detail::Construct,
+                      spec, props.size(), props.data(), &cls);
+    (void)exports_.Set(name, Napi::Value(env_, cls));
   }
 
  private:
-  static Napi::Value Trampoline(const Napi::CallbackInfo& info) {
-    auto fn = reinterpret_cast<ExportedFunction>(info.Data());
-    Value result = fn(CallbackInfo(info));
-    if (info.Env().IsExceptionPending()) return info.Env().Undefined();
-    return result.IsEmpty() ? info.Env().Undefined() : result.napi();
-  }
-
   Napi::Env env_;
   Napi::Object exports_;
 };

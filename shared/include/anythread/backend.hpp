@@ -25,7 +25,21 @@
 //                         (JS thread). It calls target->OnDoorbell(env) on the
 //                         JS thread after a Ring(), and target->OnEnvTeardown()
 //                         if the environment dies first.
-//   class ModuleBuilder;  Export(name, fn) for ANYTHREAD_MODULE.
+//   class PromiseResolver;  Create(env, &promise), Resolve/Reject(env, value)
+//                         on the JS thread; Abandon() from any thread once
+//                         the engine is gone.
+//   AttachThen(env, thenable, fn)   Calls fn(env, fulfilled, value) on the JS
+//                                   thread once `thenable` settles (a throw
+//                                   from its `then` counts as a rejection).
+//   DescribeThrown(env, value)      A thrown value's message, else String(v),
+//                                   never throwing.
+//   EnvSlot(env, id)                A per-environment shared_ptr<void> slot,
+//                                   cleared at teardown.
+//   Reference::Abandon()            Forget the reference without touching JS.
+//   ThrowValue(env, value)          Makes any value the pending exception.
+//   MakeFunction(env, name, fn)     A JS function calling an exported function.
+//   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,
+//                         {{method, fn}, ...}) for ANYTHREAD_MODULE.
 //
 // Backends translate; they do not decide semantics.
 #ifndef ANYTHREAD_BACKEND_HPP_
@@ -42,7 +56,19 @@ namespace anythread {
 
 enum class ErrorKind { kError, kTypeError, kRangeError };
 
+// Per-environment singletons of the core, kept by the backend (EnvSlot) and
+// destroyed when the environment is torn down.
+enum class EnvSlotId { kJsThreadTasks, kCount };
+
 class Env;
+
+// A C++ object behind an instance of an exported class (ExportClass). JS
+// thread: made by the class's constructor function, destroyed when the JS
+// object is garbage collected (or the environment torn down).
+class ObjectBase {
+ public:
+  virtual ~ObjectBase() = default;
+};
 
 // What a backend doorbell calls on the JS thread. Implemented by the core's
 // threadsafe-function state; held by the doorbell through a shared_ptr so the

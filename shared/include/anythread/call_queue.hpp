@@ -255,6 +255,7 @@ class CallQueue {
     return {accepted_, delivered_, dropped_};
   }
   bool OnOwnerThread() const { return std::this_thread::get_id() == owner_; }
+  std::thread::id owner() const { return owner_; }
 
  private:
   void RingLocked() {

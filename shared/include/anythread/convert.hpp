@@ -14,10 +14,17 @@
 #include <vector>
 
 #include "anythread/backend.hpp"
+#include "anythread/shared_value.hpp"
+#include "anythread/status.hpp"
 
 namespace anythread {
 
 using Args = std::vector<Value>;
+
+// A payload that gives the JS function no arguments (CalleeHandled: just
+// the leading null), and a result type that accepts any JS value and keeps
+// nothing of it.
+struct NoArgs {};
 
 // A payload whose elements become separate JS arguments: JS receives
 // (a, b, c) for Spread<A, B, C>{a, b, c}. A plain std::tuple is one array.
@@ -56,6 +63,17 @@ template <>
 struct JsTraits<Value> {
   static Value ToJs(Env, const Value& v) { return v; }
 };
+template <>
+struct JsTraits<NoArgs> {
+  static Value ToJs(Env env, const NoArgs&) { return Value::Undefined(env); }
+};
+// A JS value held across threads comes back as the very same value.
+template <>
+struct JsTraits<SharedValuePtr> {
+  static Value ToJs(Env env, const SharedValuePtr& v) {
+    return v ? v->Get(env) : Value::Undefined(env);
+  }
+};
 template <typename T>
 struct JsTraits<std::vector<T>> {
   static Value ToJs(Env env, const std::vector<T>& v) {
@@ -86,6 +104,7 @@ template <typename T>
 Args ToJsArgs(Env env, const T& payload) {
   return Args{JsTraits<T>::ToJs(env, payload)};
 }
+inline Args ToJsArgs(Env, const NoArgs&) { return Args{}; }
 template <typename... Ts>
 Args ToJsArgs(Env env, const Spread<Ts...>& payload) {
   Args args;
@@ -98,6 +117,67 @@ Args ToJsArgs(Env env, const Spread<Ts...>& payload) {
       payload.values);
   return args;
 }
+
+// JS thread. The JS type of `v` as NAPI-RS names it in conversion errors.
+inline const char* JsTypeName(const Value& v) {
+  if (v.IsUndefined()) return "Undefined";
+  if (v.IsNull()) return "Null";
+  if (v.IsBoolean()) return "Boolean";
+  if (v.IsNumber()) return "Number";
+  if (v.IsString()) return "String";
+  if (v.IsFunction()) return "Function";
+  if (v.IsObject()) return "Object";
+  return "Unknown";  // symbol, bigint
+}
+
+// JS thread. The error for a JS value that is not a `cpp_type`.
+inline Error ConversionError(Env env, const Value& v, const char* cpp_type) {
+  return Error(Status::kInvalidArg,
+               std::string("Failed to convert JavaScript value `") +
+                   JsTypeName(v) + " " + DescribeThrown(env, v) +
+                   "` into C++ type `" + cpp_type + "`");
+}
+
+// Conversion of a JS result to C++ (JS thread). Specialise to add types.
+template <typename R, typename Enable = void>
+struct FromJs;
+
+template <>
+struct FromJs<Value> {
+  static Result<Value> Convert(Env, const Value& v) { return v; }
+};
+template <>
+struct FromJs<SharedValuePtr> {
+  static Result<SharedValuePtr> Convert(Env env, const Value& v) {
+    return SharedValue::Make(env, v);
+  }
+};
+template <>
+struct FromJs<NoArgs> {
+  static Result<NoArgs> Convert(Env, const Value&) { return NoArgs{}; }
+};
+template <>
+struct FromJs<bool> {
+  static Result<bool> Convert(Env env, const Value& v) {
+    if (!v.IsBoolean()) return ConversionError(env, v, "bool");
+    return v.AsBool();
+  }
+};
+template <typename R>
+struct FromJs<R, std::enable_if_t<std::is_arithmetic<R>::value &&
+                                  !std::is_same<R, bool>::value>> {
+  static Result<R> Convert(Env env, const Value& v) {
+    if (!v.IsNumber()) return ConversionError(env, v, "number");
+    return static_cast<R>(v.AsNumber());
+  }
+};
+template <>
+struct FromJs<std::string> {
+  static Result<std::string> Convert(Env env, const Value& v) {
+    if (!v.IsString()) return ConversionError(env, v, "std::string");
+    return v.AsString();
+  }
+};
 
 }  // namespace anythread
 

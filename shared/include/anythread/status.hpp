@@ -7,12 +7,15 @@
 #define ANYTHREAD_STATUS_HPP_
 
 #include <cassert>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 namespace anythread {
+
+class SharedValue;  // A JS value any thread may hold (shared_value.hpp).
 
 // What a call into the core returned. The names (StatusName) are the `code`
 // JS sees on errors, so they are part of the public contract.
@@ -23,6 +26,8 @@ enum class Status {
   kInvalidArg,     // A caller passed something unusable.
   kWouldDeadlock,  // A blocking call on the JS thread that would have to wait.
   kGenericFailure, // Anything else (the default code of a native Error).
+  kPendingException,  // JS threw: the Error carries the thrown value itself.
+  kTimeout,           // A wait for a JS result ran out of time.
 };
 
 // Any thread. The stable name of `status`, as JS sees it in `error.code`.
@@ -34,15 +39,25 @@ constexpr const char* StatusName(Status status) {
     case Status::kInvalidArg: return "InvalidArg";
     case Status::kWouldDeadlock: return "WouldDeadlock";
     case Status::kGenericFailure: return "GenericFailure";
+    case Status::kPendingException: return "PendingException";
+    case Status::kTimeout: return "Timeout";
   }
   return "GenericFailure";
 }
 
-// A native error travelling to JS: `code` becomes `error.code` (a status name or
-// any string the user chooses), `reason` becomes `error.message`.
+// An error travelling between C++ and JS. Made in C++: `code` becomes
+// `error.code` (a status name or any string the user chooses) and `reason`
+// `error.message`. Caught from JS (code PendingException): `thrown` holds the
+// thrown value itself, so turning the Error back into JS (ToJsError) yields
+// the identical value, and `reason` is its message. Any thread may copy or
+// destroy an Error; the JS value is released on the JS thread.
 struct Error {
   std::string code = StatusName(Status::kGenericFailure);
   std::string reason;
+  std::shared_ptr<const SharedValue> thrown;
+
+  // Any thread. Whether this came from a JS throw (or rejection).
+  bool IsPendingException() const { return thrown != nullptr; }
 
   Error() = default;
   explicit Error(std::string reason_text)

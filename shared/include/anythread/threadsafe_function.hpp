@@ -18,14 +18,19 @@
 #ifndef ANYTHREAD_THREADSAFE_FUNCTION_HPP_
 #define ANYTHREAD_THREADSAFE_FUNCTION_HPP_
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "anythread/backend.hpp"
 #include "anythread/call_queue.hpp"
 #include "anythread/convert.hpp"
+#include "anythread/future.hpp"
+#include "anythread/shared_value.hpp"
 #include "anythread/status.hpp"
 
 namespace anythread {
@@ -46,20 +51,118 @@ struct ThreadsafeFunctionOptions {
 
 namespace detail {
 
+// What happens with the JS callback's outcome, for calls that want it. Runs
+// on the JS thread. Destroyed without completing (abort, teardown: always on
+// the JS thread) it reports Closing, so every accepted call ends in exactly
+// one outcome. A refused call is disarmed first: no outcome at all.
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  // The callback returned `result` or threw `thrown`.
+  virtual void Returned(Env env, const Value& result) = 0;
+  virtual void Threw(Env env, const Value& thrown) = 0;
+  // The callback never ran (Fatal strategy given a native error, or the
+  // call was dropped).
+  virtual void Failed(Error error) = 0;
+  void Disarm() { armed_ = false; }
+
+ protected:
+  bool armed_ = true;
+};
+
+template <typename R, ErrorStrategy S>
+class ConsumerCompletion final : public Completion {
+ public:
+  using Consumer = std::function<void(Result<R>)>;
+  explicit ConsumerCompletion(Consumer consumer)
+      : consumer_(std::move(consumer)) {}
+  ~ConsumerCompletion() override {
+    if (armed_) Failed(Error(Status::kClosing, "The call was dropped"));
+  }
+  void Returned(Env env, const Value& result) override {
+    Result<R> converted = FromJs<R>::Convert(env, result);
+    if (!converted.ok() && S == ErrorStrategy::kFatal) {
+      // Fatal: a result of the wrong type is a programming error.
+      armed_ = false;
+      ReportUncaught(env, ToJsError(env, converted.error()));
+      return;
+    }
+    Finish(std::move(converted));
+  }
+  void Threw(Env env, const Value& thrown) override {
+    Finish(ErrorFromThrown(env, thrown));
+  }
+  void Failed(Error error) override { Finish(std::move(error)); }
+
+ private:
+  void Finish(Result<R> result) {
+    if (!armed_) return;
+    armed_ = false;
+    consumer_(std::move(result));
+  }
+  Consumer consumer_;
+};
+
+// JS thread. Whether `v` is a Promise or any thenable.
+inline bool IsThenable(const Value& v) {
+  return v.IsObject() && v.Get("then").IsFunction();
+}
+
+template <typename R>
+class FutureCompletion final : public Completion {
+ public:
+  explicit FutureCompletion(std::shared_ptr<FutureState<R>> state)
+      : state_(std::move(state)) {}
+  ~FutureCompletion() override {
+    if (armed_) Failed(Error(Status::kClosing, "The call was dropped"));
+  }
+  void Returned(Env env, const Value& result) override {
+    armed_ = false;
+    if (!IsThenable(result)) {
+      state_->Settle(FromJs<R>::Convert(env, result));
+      return;
+    }
+    // Settles when the returned promise (or thenable) settles.
+    auto state = state_;
+    AttachThen(env, result,
+               [state](Env env, bool fulfilled, const Value& value) {
+                 if (fulfilled) {
+                   state->Settle(FromJs<R>::Convert(env, value));
+                 } else {
+                   state->Settle(ErrorFromThrown(env, value));
+                 }
+               });
+  }
+  void Threw(Env env, const Value& thrown) override {
+    armed_ = false;
+    state_->Settle(ErrorFromThrown(env, thrown));
+  }
+  void Failed(Error error) override {
+    armed_ = false;
+    state_->Settle(std::move(error));
+  }
+
+ private:
+  std::shared_ptr<FutureState<R>> state_;
+};
+
+template <typename T>
+struct CallItem {
+  Result<T> payload;
+  std::unique_ptr<Completion> done;  // Null for fire-and-forget calls.
+};
+
 template <typename T, ErrorStrategy S>
 class TsfnState final : public DrainTarget,
                         public std::enable_shared_from_this<TsfnState<T, S>> {
  public:
   using Converter = std::function<Result<Args>(Env, T&)>;
 
-  TsfnState(Env env, Value fn, ThreadsafeFunctionOptions options,
-            Converter convert)
+  TsfnState(Value fn, ThreadsafeFunctionOptions options, Converter convert)
       : queue_(options.max_queue_size),
         fn_(Reference::Make(fn)),
         convert_(std::move(convert)),
-        finalizer_(std::move(options.finalizer)) {
-    (void)env;
-  }
+        finalizer_(std::move(options.finalizer)) {}
 
   // JS thread, right after construction (needs shared_from_this).
   Status Start(Env env, bool weak) {
@@ -70,11 +173,11 @@ class TsfnState final : public DrainTarget,
     return Status::kOk;
   }
 
-  CallQueue<Result<T>>& queue() { return queue_; }
+  CallQueue<CallItem<T>>& queue() { return queue_; }
   BackendDoorbell& doorbell() { return *doorbell_; }
 
   void OnDoorbell(Env env) override {
-    queue_.Drain([&](Result<T>& item) { Deliver(env, item); },
+    queue_.Drain([&](CallItem<T>& item) { Deliver(env, item); },
                  [&] { Finalize(); });
   }
   void OnEnvTeardown() override {
@@ -82,34 +185,48 @@ class TsfnState final : public DrainTarget,
   }
 
  private:
-  void Deliver(Env env, Result<T>& item) {
-    Value fn = fn_.Get(env);
-    if (item.ok()) {
-      Result<Args> args = convert_ ? convert_(env, item.value())
-                                   : Result<Args>(ToJsArgs(env, item.value()));
-      if (args.ok()) {
-        if (S == ErrorStrategy::kCalleeHandled) {
-          args.value().insert(args.value().begin(), Value::Null(env));
-        }
-        CallOutcome outcome = CallFunction(env, fn, args.value());
-        if (outcome.threw) ReportUncaught(env, outcome.value);
-        return;
+  void Deliver(Env env, CallItem<T>& item) {
+    std::optional<Error> native_error;
+    Args args;
+    if (item.payload.ok()) {
+      Result<Args> converted = convert_
+                                   ? convert_(env, item.payload.value())
+                                   : Result<Args>(ToJsArgs(env, item.payload.value()));
+      if (converted.ok()) {
+        args = std::move(converted).value();
+      } else {
+        native_error = converted.TakeError();
       }
-      item = Result<T>(args.TakeError());
+    } else {
+      native_error = item.payload.TakeError();
     }
-    const Error& error = item.error();
-    Value js_error = MakeError(env, ErrorKind::kError, error.code, error.reason);
-    if (S == ErrorStrategy::kFatal) {
-      ReportUncaught(env, js_error);
+    if (native_error && S == ErrorStrategy::kFatal) {
+      // No error argument to put it in: uncaught, and the callback skipped.
+      ReportUncaught(env, ToJsError(env, *native_error));
+      if (item.done) item.done->Failed(std::move(*native_error));
       return;
     }
-    CallOutcome outcome = CallFunction(env, fn, Args{js_error});
-    if (outcome.threw) ReportUncaught(env, outcome.value);
+    if (native_error) {
+      args = Args{ToJsError(env, *native_error)};
+    } else if (S == ErrorStrategy::kCalleeHandled) {
+      args.insert(args.begin(), Value::Null(env));
+    }
+    CallOutcome outcome = CallFunction(env, fn_.Get(env), args);
+    if (item.done) {
+      if (outcome.threw) {
+        item.done->Threw(env, outcome.value);
+      } else {
+        item.done->Returned(env, outcome.value);
+      }
+    } else if (outcome.threw) {
+      ReportUncaught(env, outcome.value);
+    }
   }
 
   // JS thread, exactly once (the queue guarantees it).
   void Finalize() {
     fn_.Reset();
+    convert_ = nullptr;  // May hold handles to this very function.
     if (doorbell_) doorbell_->Close();
     if (finalizer_) {
       auto finalizer = std::move(finalizer_);
@@ -117,7 +234,7 @@ class TsfnState final : public DrainTarget,
     }
   }
 
-  CallQueue<Result<T>> queue_;
+  CallQueue<CallItem<T>> queue_;
   // JS thread only.
   Reference fn_;
   Converter convert_;
@@ -148,8 +265,8 @@ class ThreadsafeFunction {
       return Error(Status::kInvalidArg, "Expected a function");
     }
     const bool weak = options.weak;
-    auto state = std::make_shared<State>(env, fn, std::move(options),
-                                         std::move(convert));
+    auto state =
+        std::make_shared<State>(fn, std::move(options), std::move(convert));
     Status status = state->Start(env, weak);
     if (status != Status::kOk) {
       return Error(status, "Could not create the JS-thread wake-up");
@@ -183,15 +300,63 @@ class ThreadsafeFunction {
   // when non-blocking and the queue is full (the value is dropped here);
   // kWouldDeadlock for a blocking call on the JS thread that would wait;
   // kClosing once aborted, released or finalized, or on an empty handle.
+  // With no consumer, a JS exception in the callback is uncaught.
   [[nodiscard]] Status Call(T value, CallMode mode = CallMode::kNonBlocking) {
-    Result<T> item(std::move(value));
-    return Push(item, mode);
+    return Push(Result<T>(std::move(value)), nullptr, mode);
   }
   // Any thread. Queues a value or an Error. CalleeHandled: JS receives the
   // error as its only argument. Fatal: the error becomes uncaught.
   [[nodiscard]] Status Call(Result<T> value,
                             CallMode mode = CallMode::kNonBlocking) {
-    return Push(value, mode);
+    return Push(std::move(value), nullptr, mode);
+  }
+
+  // Any thread. Like Call, and `consumer` runs on the JS thread with what
+  // the callback returned, converted to R (FromJs<R>), or the Error it
+  // threw (code PendingException, the thrown value kept). Fatal: a result
+  // that does not convert is an uncaught exception instead. A dropped call
+  // gives the consumer Closing; a refused one (status != kOk) never runs it.
+  template <typename R>
+  [[nodiscard]] Status CallWithReturnValue(
+      Result<T> value, CallMode mode, std::function<void(Result<R>)> consumer) {
+    return Push(std::move(value),
+                std::make_unique<detail::ConsumerCompletion<R, S>>(
+                    std::move(consumer)),
+                mode);
+  }
+
+  // Any thread. An awaited call: the future settles with the callback's
+  // result converted to R, after awaiting it if it is a Promise or thenable;
+  // or with the thrown / rejected value (identity kept); or Closing if
+  // dropped. A refused call settles at once with its status.
+  template <typename R>
+  Future<R> CallAsync(Result<T> value, CallMode mode = CallMode::kNonBlocking) {
+    auto state = std::make_shared<detail::FutureState<R>>(JsThreadId());
+    Status status = Push(std::move(value),
+                         std::make_unique<detail::FutureCompletion<R>>(state),
+                         mode);
+    if (status != Status::kOk) {
+      state->Settle(Error(status, std::string("The call was refused: ") +
+                                      StatusName(status)));
+    }
+    return Future<R>(state);
+  }
+
+  // Any thread but the JS thread. A synchronous round trip: blocks until the
+  // callback has returned (and its promise settled), then gives its result
+  // or error; Error{Timeout} after `timeout`. On the JS thread it returns
+  // WouldDeadlock at once and queues nothing: that thread is the one that
+  // would have to run the callback.
+  template <typename R>
+  Result<R> CallSync(Result<T> value,
+                     std::optional<std::chrono::milliseconds> timeout =
+                         std::nullopt) {
+    if (state_ && state_->queue().OnOwnerThread()) {
+      return Error(Status::kWouldDeadlock,
+                   "A synchronous call on the JS thread would deadlock");
+    }
+    Future<R> future = CallAsync<R>(std::move(value), CallMode::kBlocking);
+    return timeout ? future.WaitFor(*timeout) : future.Wait();
   }
 
   // Any thread. Drops queued calls, wakes blocked producers with kClosing and
@@ -217,18 +382,88 @@ class ThreadsafeFunction {
     if (state_) state_->doorbell().Unref();
   }
 
+  // Any thread. Calls accepted, delivered and dropped so far.
+  typename CallQueue<detail::CallItem<T>>::Counts Counts() const {
+    return state_ ? state_->queue().counts()
+                  : typename CallQueue<detail::CallItem<T>>::Counts{0, 0, 0};
+  }
+
   explicit operator bool() const { return state_ != nullptr; }
 
  private:
   explicit ThreadsafeFunction(std::shared_ptr<State> state)
       : state_(std::move(state)) {}
 
-  Status Push(Result<T>& item, CallMode mode) {
-    return state_ ? state_->queue().Push(item, mode) : Status::kClosing;
+  Status Push(Result<T> payload, std::unique_ptr<detail::Completion> done,
+              CallMode mode) {
+    detail::CallItem<T> item{std::move(payload), std::move(done)};
+    Status status =
+        state_ ? state_->queue().Push(item, mode) : Status::kClosing;
+    if (status != Status::kOk && item.done) item.done->Disarm();
+    return status;
+  }
+  std::thread::id JsThreadId() const {
+    return state_ ? state_->queue().owner() : std::thread::id();
   }
 
   std::shared_ptr<State> state_;
 };
+
+// Builder-style creation, as NAPI-RS's build_threadsafe_function(): Fatal by
+// default, CalleeHandled<true>() switches the strategy (and the type).
+//   auto tsfn = BuildThreadsafeFunction<bool>(env, fn)
+//                   .CalleeHandled<true>().MaxQueueSize(16).Weak(true).Build();
+template <typename T, ErrorStrategy S = ErrorStrategy::kFatal>
+class ThreadsafeFunctionBuilder {
+ public:
+  using Converter = typename ThreadsafeFunction<T, S>::Converter;
+
+  ThreadsafeFunctionBuilder(Env env, Value fn) : env_(env), fn_(fn) {}
+
+  template <bool kCalleeHandled>
+  auto CalleeHandled() const {
+    constexpr ErrorStrategy kNew = kCalleeHandled
+                                       ? ErrorStrategy::kCalleeHandled
+                                       : ErrorStrategy::kFatal;
+    ThreadsafeFunctionBuilder<T, kNew> next(env_, fn_);
+    next.options_ = options_;
+    return next;
+  }
+  ThreadsafeFunctionBuilder& MaxQueueSize(size_t n) {
+    options_.max_queue_size = n;
+    return *this;
+  }
+  ThreadsafeFunctionBuilder& Weak(bool weak) {
+    options_.weak = weak;
+    return *this;
+  }
+  ThreadsafeFunctionBuilder& Finalizer(std::function<void()> fn) {
+    options_.finalizer = std::move(fn);
+    return *this;
+  }
+  ThreadsafeFunctionBuilder& Convert(Converter convert) {
+    convert_ = std::move(convert);
+    return *this;
+  }
+  // JS thread.
+  Result<ThreadsafeFunction<T, S>> Build() {
+    return ThreadsafeFunction<T, S>::Create(env_, fn_, options_, convert_);
+  }
+
+ private:
+  template <typename, ErrorStrategy>
+  friend class ThreadsafeFunctionBuilder;
+
+  Env env_;
+  Value fn_;
+  ThreadsafeFunctionOptions options_;
+  Converter convert_;
+};
+
+template <typename T>
+ThreadsafeFunctionBuilder<T> BuildThreadsafeFunction(Env env, Value fn) {
+  return ThreadsafeFunctionBuilder<T>(env, fn);
+}
 
 }  // namespace anythread
 

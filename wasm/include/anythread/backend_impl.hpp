@@ -15,6 +15,7 @@
 #include <emscripten/threading.h>
 #include <emscripten/val.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,12 @@ anythread_em_val anythread_make_error(int kind, const char* code, const char* me
 void anythread_set_pending(anythread_em_val error);
 void anythread_report_uncaught(anythread_em_val error);
 void anythread_schedule(void* ctx);      // Run anythread_wasm_wake(ctx) soon.
+anythread_em_val anythread_describe(anythread_em_val value);  // A JS string.
+// Calls anythread_wasm_settle(ctx, fulfilled, value) once `thenable` settles.
+void anythread_then(anythread_em_val thenable, void* ctx);
+anythread_em_val anythread_new_promise(void);  // { promise, resolve, reject }
+// A JS function calling the exported function at `fn` (see MakeFunction).
+anythread_em_val anythread_make_function(const char* name, void* fn);
 void anythread_keep_alive(int delta);    // Node: hold the event loop if > 0.
 }
 
@@ -94,6 +101,8 @@ class Reference {
   }
   Value Get(Env) const { return value_ ? *value_ : Value(); }
   void Reset() { value_.reset(); }
+  // Any thread, once the runtime is gone: forget without touching JS.
+  void Abandon() { (void)value_.release(); }
 
  private:
   std::unique_ptr<Value> value_;
@@ -139,10 +148,60 @@ inline Value MakeError(Env, ErrorKind kind, std::string_view code,
       anythread_make_error(static_cast<int>(kind), c.c_str(), m.c_str()));
 }
 
+// Main thread. The core's per-runtime slots (one runtime per instance).
+inline std::shared_ptr<void>& EnvSlot(Env, EnvSlotId id) {
+  static std::shared_ptr<void> slots[static_cast<size_t>(EnvSlotId::kCount)];
+  return slots[static_cast<size_t>(id)];
+}
+
+inline std::string DescribeThrown(Env, const Value& value) {
+  return emscripten::val::take_ownership(
+             anythread_describe(value.val().as_handle()))
+      .as<std::string>();
+}
+
+using ThenCallback = std::function<void(Env, bool, const Value&)>;
+
+// Main thread. Calls fn(env, fulfilled, value) once `thenable` settles; the
+// glue guarantees at most one call (anythread_wasm_settle owns the context).
+inline void AttachThen(Env, const Value& thenable, ThenCallback fn) {
+  anythread_then(thenable.val().as_handle(), new ThenCallback(std::move(fn)));
+}
+
+// A pending JS Promise and the right to settle it (main thread only).
+class PromiseResolver {
+ public:
+  static PromiseResolver Create(Env, Value* promise) {
+    PromiseResolver r;
+    r.parts_ = std::make_unique<emscripten::val>(
+        emscripten::val::take_ownership(anythread_new_promise()));
+    *promise = Value((*r.parts_)["promise"]);
+    return r;
+  }
+  void Resolve(Env, const Value& v) { Settle("resolve", v); }
+  void Reject(Env, const Value& v) { Settle("reject", v); }
+  void Abandon() { (void)parts_.release(); }
+
+ private:
+  void Settle(const char* how, const Value& v) {
+    if (!parts_) return;
+    parts_->call<void>(how, v.val());
+    parts_.reset();
+  }
+  std::unique_ptr<emscripten::val> parts_;
+};
+
 inline Value ThrowError(Env env, ErrorKind kind, std::string_view code,
                         std::string_view message) {
   Value error = MakeError(env, kind, code, message);
   anythread_set_pending(error.val().as_handle());
+  return Value::Undefined(env);
+}
+
+// Main thread. Makes `value` itself the pending exception (thrown by the JS
+// wrapper once the wasm call has returned).
+inline Value ThrowValue(Env env, const Value& value) {
+  anythread_set_pending(value.val().as_handle());
   return Value::Undefined(env);
 }
 
@@ -216,21 +275,47 @@ class BackendDoorbell final : public Doorbell {
 };
 
 using ExportedFunction = Value (*)(const CallbackInfo&);
+using ClassConstructor = std::unique_ptr<ObjectBase> (*)(const CallbackInfo&);
+using ClassMethod = Value (*)(ObjectBase&, const CallbackInfo&);
+struct MethodSpec {
+  const char* name;
+  ClassMethod fn;
+};
 
+// Main thread. A JS function that calls `fn` (through __anythreadCallPtr).
+inline Value MakeFunction(Env, const char* name, ExportedFunction fn) {
+  return emscripten::val::take_ownership(
+      anythread_make_function(name, reinterpret_cast<void*>(fn)));
+}
+
+// Exports are kept in a table; the JS loader (js/wasm-binding.js) turns the
+// table's descriptors into plain JS functions and classes.
 class ModuleBuilder {
  public:
-  Env env() const { return Env(); }
-  void Export(const char* name, ExportedFunction fn) {
-    Exports().push_back({name, fn});
-  }
-
   struct Entry {
     const char* name;
-    ExportedFunction fn;
+    ExportedFunction fn;  // Null for a class.
+    ClassConstructor ctor;
+    std::vector<MethodSpec> methods;
   };
+
+  Env env() const { return Env(); }
+  void Export(const char* name, ExportedFunction fn) {
+    Exports().push_back({name, fn, nullptr, {}});
+  }
+  void ExportClass(const char* name, ClassConstructor ctor,
+                   std::initializer_list<MethodSpec> methods) {
+    Exports().push_back({name, nullptr, ctor, methods});
+  }
+
   static std::vector<Entry>& Exports() {
     static std::vector<Entry> exports;
     return exports;
+  }
+  static const Entry* At(int index) {
+    auto& e = Exports();
+    return index >= 0 && static_cast<size_t>(index) < e.size() ? &e[index]
+                                                               : nullptr;
   }
 };
 
@@ -242,30 +327,39 @@ class ModuleBuilder {
 // plain JS function per export (js/wasm-binding).
 #define ANYTHREAD_MODULE(builder)                                           \
   static void AnythreadInitModule(::anythread::ModuleBuilder& builder);     \
-  static ::emscripten::val AnythreadExportNames() {                         \
+  static ::emscripten::val AnythreadDescribeExports() {                     \
     ::anythread::ModuleBuilder::Exports().clear();                          \
     ::anythread::ModuleBuilder b;                                           \
     AnythreadInitModule(b);                                                 \
-    ::emscripten::val names = ::emscripten::val::array();                   \
-    uint32_t i = 0;                                                         \
-    for (auto& e : ::anythread::ModuleBuilder::Exports()) {                 \
-      names.set(i++, ::emscripten::val(std::string(e.name)));               \
-    }                                                                       \
-    return names;                                                           \
-  }                                                                         \
-  static ::emscripten::val AnythreadInvoke(int index, ::emscripten::val args) { \
-    auto& exports = ::anythread::ModuleBuilder::Exports();                  \
-    if (index < 0 || static_cast<size_t>(index) >= exports.size()) {        \
-      return ::emscripten::val::undefined();                                \
-    }                                                                       \
-    ::anythread::Value result =                                             \
-        exports[index].fn(::anythread::CallbackInfo(args));                 \
-    return result.val();                                                    \
+    return ::anythread::wasm_detail::DescribeExports();                     \
   }                                                                         \
   EMSCRIPTEN_BINDINGS(anythread_module) {                                   \
-    ::emscripten::function("__anythreadExportNames", &AnythreadExportNames); \
-    ::emscripten::function("__anythreadInvoke", &AnythreadInvoke);          \
+    ::emscripten::function("__anythreadExports", &AnythreadDescribeExports); \
   }                                                                         \
   static void AnythreadInitModule(::anythread::ModuleBuilder& builder)
+
+namespace anythread {
+namespace wasm_detail {
+
+// [{ name, kind: 'function' | 'class', index, methods: [names] }]
+inline emscripten::val DescribeExports() {
+  emscripten::val list = emscripten::val::array();
+  uint32_t i = 0;
+  for (auto& e : ModuleBuilder::Exports()) {
+    emscripten::val d = emscripten::val::object();
+    d.set("name", std::string(e.name));
+    d.set("kind", std::string(e.fn ? "function" : "class"));
+    d.set("index", static_cast<int>(i));
+    emscripten::val methods = emscripten::val::array();
+    uint32_t j = 0;
+    for (auto& m : e.methods) methods.set(j++, std::string(m.name));
+    d.set("methods", methods);
+    list.set(i++, d);
+  }
+  return list;
+}
+
+}  // namespace wasm_detail
+}  // namespace anythread
 
 #endif  // ANYTHREAD_WASM_BACKEND_IMPL_HPP_
