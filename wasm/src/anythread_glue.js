@@ -108,11 +108,14 @@ mergeInto(LibraryManager.library, {
 
   // A macrotask, never a microtask: a call made from JS must not be delivered
   // before that JS returns to the event loop, as with Node's own doorbell.
+  // Unref'd in Node, like a weak Node doorbell: what keeps the process alive
+  // is the keep-alive count (strong functions, pending Deferreds), not a ring.
   anythread_schedule__deps: ['$anythreadState'],
   anythread_schedule: function(ctx) {
     var run = function() { Module['_anythread_wasm_wake'](ctx); };
     if (typeof setImmediate === 'function') {
-      setImmediate(run);
+      var immediate = setImmediate(run);
+      if (immediate && typeof immediate.unref === 'function') immediate.unref();
       return;
     }
     if (typeof MessageChannel === 'function') {

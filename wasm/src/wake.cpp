@@ -8,9 +8,30 @@
 
 #include "anythread/backend.hpp"
 
-// Main runtime thread: a ring's message arrived. Owns `ctx` (a heap
-// shared_ptr to the core state, made by BackendDoorbell::Ring).
+namespace {
+
+// How deep the main thread is inside native code called from JS (exports,
+// drains). Emscripten 3.1.6 runs proxied calls while the main thread blocks
+// (a join, a contended lock: TOOLCHAIN.md quirk 8), so a ring's message can
+// arrive in the middle of native code; its drain must then wait for a fresh
+// macrotask instead of running JS callbacks inside that code.
+int g_native_depth = 0;
+
+struct NativeScope {
+  NativeScope() { ++g_native_depth; }
+  ~NativeScope() { --g_native_depth; }
+};
+
+}  // namespace
+
+// Main runtime thread: a ring's message arrived (or its deferred macrotask
+// ran). Owns `ctx` (a heap shared_ptr to the core state, from Ring()).
 extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_wake(void* ctx) {
+  if (g_native_depth > 0) {
+    anythread_schedule(ctx);
+    return;
+  }
+  NativeScope scope;
   auto* target = static_cast<std::shared_ptr<anythread::DrainTarget>*>(ctx);
   (*target)->OnDoorbell(anythread::Env());
   delete target;
@@ -20,6 +41,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_wake(void* ctx) {
 // (a heap ThenCallback) and the `value` handle.
 extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_settle(
     void* ctx, int fulfilled, emscripten::EM_VAL value) {
+  NativeScope scope;
   auto* fn = static_cast<anythread::ThenCallback*>(ctx);
   anythread::Value v(emscripten::val::take_ownership(value));
   (*fn)(anythread::Env(), fulfilled != 0, v);
@@ -37,18 +59,21 @@ using emscripten::val;
 // The entry points the JS loader calls. None throws: errors are left pending
 // (anythread_set_pending) and thrown by the JS wrapper after the call.
 val Invoke(int index, val args) {
+  NativeScope scope;
   const ModuleBuilder::Entry* e = ModuleBuilder::At(index);
   if (!e || !e->fn) return val::undefined();
   return e->fn(CallbackInfo(args)).val();
 }
 
 val CallPtr(uintptr_t fn, val args) {
+  NativeScope scope;
   auto f = reinterpret_cast<anythread::ExportedFunction>(fn);
   return f(CallbackInfo(args)).val();
 }
 
 // A pointer as a JS number (wasm32 pointers fit a double exactly).
 double New(int index, val args) {
+  NativeScope scope;
   const ModuleBuilder::Entry* e = ModuleBuilder::At(index);
   if (!e || !e->ctor) return 0;
   std::unique_ptr<ObjectBase> object = e->ctor(CallbackInfo(args));
@@ -56,6 +81,7 @@ double New(int index, val args) {
 }
 
 val Method(int index, int method, double ptr, val args) {
+  NativeScope scope;
   const ModuleBuilder::Entry* e = ModuleBuilder::At(index);
   if (!e || method < 0 || static_cast<size_t>(method) >= e->methods.size() ||
       ptr == 0) {

@@ -87,15 +87,28 @@ class Value {
   Napi::Value v_;
 };
 
+// Node-API before version 10 references only objects and functions, so any
+// other value (a primitive, a symbol) is held inside a small holder object.
 class Reference {
  public:
   Reference() = default;
   static Reference Make(const Value& v) {
     Reference r;
-    r.ref_ = Napi::Persistent(v.napi());
+    Napi::Value value = v.napi();
+    r.boxed_ = !(value.IsObject() || value.IsFunction());
+    if (r.boxed_) {
+      Napi::Object box = Napi::Object::New(value.Env());
+      (void)box.Set("v", value);
+      value = box;
+    }
+    r.ref_ = Napi::Persistent(value);
     return r;
   }
-  Value Get(Env) const { return ref_.Value(); }
+  Value Get(Env) const {
+    if (ref_.IsEmpty()) return Value();
+    Napi::Value value = ref_.Value();
+    return boxed_ ? Value(value.As<Napi::Object>().Get("v")) : Value(value);
+  }
   void Reset() { ref_.Reset(); }
   // Any thread, once the environment is gone: forget without deleting.
   void Abandon() {
@@ -106,6 +119,7 @@ class Reference {
 
  private:
   Napi::Reference<Napi::Value> ref_;
+  bool boxed_ = false;
 };
 
 class CallbackInfo {

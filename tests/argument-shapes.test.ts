@@ -1,0 +1,80 @@
+// Scenario: how payloads become JS arguments: scalars, spread tuples (several
+// arguments), plain tuples and vectors (one array), object-sourced callbacks,
+// and calls from threads started by threads.
+import { describe, expect, test } from 'vitest';
+import { api, backends, recorder } from './helpers/backends';
+import type { Loose } from './helpers/api-types';
+
+const cases = [
+  { fn: 'acceptThreadsafeFunction', expected: [null, 1] },
+  { fn: 'acceptThreadsafeFunctionFatal', expected: [1] },
+  { fn: 'acceptThreadsafeFunctionTupleArgs', expected: [null, 1, false, 'NAPI-RS'] },
+  { fn: 'acceptThreadsafeFunctionTupleNoFnArgs', expected: [null, [1, false, 'NAPI-RS']] },
+  { fn: 'spawnThreadInThread', expected: [null, 42] },
+];
+
+describe.each(backends)('%s', (backend) => {
+  test.each(cases)('$fn: JS receives $expected', async ({ fn, expected }) => {
+    const mod = (await api(backend)) as unknown as Loose;
+    const rec = recorder(1);
+    expect(mod[fn](rec.callback)).toBeUndefined();
+    expect(await rec.done).toEqual([expected]);
+  });
+
+  test('testThreadsafeFunction: two arrays, blocking and non-blocking, either order', async () => {
+    const { testThreadsafeFunction } = await api(backend);
+    const rec = recorder(2);
+    testThreadsafeFunction(rec.callback);
+    const calls = await rec.done;
+    expect(calls).toHaveLength(2);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        [null, [0, 1, 2, 3]],
+        [null, [3, 2, 1, 0]],
+      ]),
+    );
+  });
+
+  test('receiveObjectOnlyFromJs: callback(null, count)', async () => {
+    const { receiveObjectOnlyFromJs } = await api(backend);
+    const rec = recorder(1);
+    receiveObjectOnlyFromJs({ count: 7, callback: rec.callback });
+    expect(await rec.done).toEqual([[null, 7]]);
+  });
+
+  test.each([
+    [undefined],
+    [{}],
+    [{ count: 1 }],
+    [{ callback: () => {} }],
+    [{ count: '1', callback: () => {} }],
+    [[1, () => {}]],
+  ])('receiveObjectOnlyFromJs(%j) throws TypeError InvalidArg', async (bad) => {
+    const { receiveObjectOnlyFromJs } = await api(backend);
+    expect(() => receiveObjectOnlyFromJs(bad as never)).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'InvalidArg' }),
+    );
+  });
+
+  test('tsfnInEither with a function: called (null, 42) from a thread', async () => {
+    const { tsfnInEither } = await api(backend);
+    const rec = recorder(1);
+    tsfnInEither({ name: 'Tom', kind: 0, eitherTsfn: rec.callback });
+    expect(await rec.done).toEqual([[null, 42]]);
+  });
+
+  test('tsfnInEither with a string: nothing happens', async () => {
+    const { tsfnInEither } = await api(backend);
+    expect(tsfnInEither({ name: 'Tom', kind: 0, eitherTsfn: 'not a function' })).toBeUndefined();
+  });
+
+  test.each([[undefined], [42], [{ eitherTsfn: 1 }], [{ eitherTsfn: null }]])(
+    'tsfnInEither(%j) throws TypeError InvalidArg',
+    async (bad) => {
+      const { tsfnInEither } = await api(backend);
+      expect(() => tsfnInEither(bad as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'InvalidArg' }),
+      );
+    },
+  );
+});
