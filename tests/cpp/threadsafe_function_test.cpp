@@ -1,0 +1,414 @@
+// ThreadsafeFunction, Future, CallSync, Deferred and SharedValue over a fake
+// JS engine (fake_backend/): the semantics the real backends inherit, with
+// the test's main thread as the JS thread. Runs normally and under TSan.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anythread/anythread.hpp"
+
+namespace anythread {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A JS function that records its calls and answers with `reply`.
+struct Recorder {
+  std::vector<std::vector<Value>> calls;
+  std::function<CallOutcome(Env, const std::vector<Value>&)> reply;
+  Value fn() {
+    return Value::Function([this](Env env, const std::vector<Value>& args) {
+      calls.push_back(args);
+      return reply ? reply(env, args) : CallOutcome{false, Value::Undefined(env)};
+    });
+  }
+};
+
+class TsfnTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reference::WrongThread() = 0; }
+  void TearDown() override { EXPECT_EQ(Reference::WrongThread().load(), 0); }
+  FakeRuntime rt;
+  Env env{&rt};
+};
+
+TEST_F(TsfnTest, CalleeHandledGetsNullThenArgsFatalGetsArgs) {
+  Recorder ch, fatal;
+  auto a = ThreadsafeFunction<int>::Create(env, ch.fn());
+  auto b = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, fatal.fn());
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::thread([&] {
+    EXPECT_EQ(a.value().Call(7), Status::kOk);
+    EXPECT_EQ(b.value().Call(8), Status::kOk);
+  }).join();
+  rt.RunPending();
+  ASSERT_EQ(ch.calls.size(), 1u);
+  ASSERT_EQ(ch.calls[0].size(), 2u);
+  EXPECT_TRUE(ch.calls[0][0].IsNull());
+  EXPECT_EQ(ch.calls[0][1].AsNumber(), 7);
+  ASSERT_EQ(fatal.calls.size(), 1u);
+  ASSERT_EQ(fatal.calls[0].size(), 1u);
+  EXPECT_EQ(fatal.calls[0][0].AsNumber(), 8);
+}
+
+TEST_F(TsfnTest, CreateRejectsANonFunctionWithInvalidArg) {
+  auto t = ThreadsafeFunction<int>::Create(env, Value::Number(env, 1));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, "InvalidArg");
+}
+
+TEST_F(TsfnTest, NativeErrorIsOneArgumentOrUncaught) {
+  Recorder ch, fatal;
+  auto a = ThreadsafeFunction<int>::Create(env, ch.fn()).value();
+  auto b = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, fatal.fn()).value();
+  ASSERT_EQ(a.Call(Result<int>(Error("Custom", "boom"))), Status::kOk);
+  ASSERT_EQ(b.Call(Result<int>(Error("fatal boom"))), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(ch.calls.size(), 1u);
+  ASSERT_EQ(ch.calls[0].size(), 1u);
+  EXPECT_EQ(ch.calls[0][0].Get("code").AsString(), "Custom");
+  EXPECT_EQ(ch.calls[0][0].Get("message").AsString(), "boom");
+  EXPECT_TRUE(fatal.calls.empty());
+  EXPECT_EQ(rt.uncaught, std::vector<std::string>{"fatal boom"});
+}
+
+TEST_F(TsfnTest, AThrowWithNoConsumerIsUncaught) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>&) {
+    return CallOutcome{true, Value::String(env, "thrown")};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  ASSERT_EQ(t.Call(1), Status::kOk);
+  rt.RunPending();
+  EXPECT_EQ(rt.uncaught, std::vector<std::string>{"thrown"});
+}
+
+TEST_F(TsfnTest, ConsumerGetsTheConvertedResultOnTheJsThread) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    return CallOutcome{false, Value::String(env, "got " + std::to_string(int(args[1].AsNumber())))};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::vector<std::string> seen;
+  std::thread::id consumer_thread;
+  std::thread([&] {
+    EXPECT_EQ(t.CallWithReturnValue<std::string>(5, CallMode::kBlocking,
+                                                 [&](Result<std::string> v) {
+                                                   consumer_thread = std::this_thread::get_id();
+                                                   seen.push_back(v.ok() ? v.value() : "error");
+                                                 }),
+              Status::kOk);
+  }).join();
+  rt.RunPending();
+  EXPECT_EQ(seen, std::vector<std::string>{"got 5"});
+  EXPECT_EQ(consumer_thread, std::this_thread::get_id());
+}
+
+TEST_F(TsfnTest, ConversionFailureGoesToTheConsumerOrIsFatal) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>&) {
+    return CallOutcome{false, Value::Number(env, 3)};
+  };
+  auto ch = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  auto fatal = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
+  std::vector<std::string> ch_seen;
+  int fatal_consumer_runs = 0;
+  ASSERT_EQ(ch.CallWithReturnValue<std::string>(1, CallMode::kNonBlocking,
+                                                [&](Result<std::string> v) {
+                                                  ch_seen.push_back(v.ok() ? "ok" : v.error().reason);
+                                                }),
+            Status::kOk);
+  ASSERT_EQ(fatal.CallWithReturnValue<std::string>(
+                1, CallMode::kNonBlocking, [&](Result<std::string>) { ++fatal_consumer_runs; }),
+            Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(ch_seen.size(), 1u);
+  EXPECT_EQ(ch_seen[0].rfind("Failed to convert JavaScript value `Number", 0), 0u);
+  EXPECT_EQ(fatal_consumer_runs, 0);
+  ASSERT_EQ(rt.uncaught.size(), 1u);
+  EXPECT_EQ(rt.uncaught[0].rfind("Failed to convert JavaScript value", 0), 0u);
+}
+
+TEST_F(TsfnTest, AThrowWithAConsumerIsCaughtWithTheThrownValueItself) {
+  Value thrown = Value::Object(env);
+  Recorder r;
+  r.reply = [&](Env, const std::vector<Value>&) { return CallOutcome{true, thrown}; };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::optional<Error> got;
+  ASSERT_EQ(t.CallWithReturnValue<NoArgs>(1, CallMode::kNonBlocking,
+                                          [&](Result<NoArgs> v) { got = v.error(); }),
+            Status::kOk);
+  rt.RunPending();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code, "PendingException");
+  EXPECT_TRUE(got->IsPendingException());
+  EXPECT_TRUE(ToJsError(env, *got).SameAs(thrown));
+  EXPECT_TRUE(rt.uncaught.empty());
+}
+
+TEST_F(TsfnTest, AwaitedCallSettlesWhenTheReturnedPromiseDoes) {
+  std::shared_ptr<FakePromise> promise;
+  Recorder r;
+  r.reply = [&](Env, const std::vector<Value>&) {
+    return CallOutcome{false, MakeFakePromise(&promise)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  Future<double> f = t.CallAsync<double>(1);
+  std::vector<double> continuation;
+  f.Then([&](Result<double> v) { continuation.push_back(v.value()); });
+  rt.RunPending();
+  ASSERT_TRUE(promise);
+  EXPECT_FALSE(f.ready());  // Called, but its promise is pending.
+  promise->Settle(env, true, Value::Number(env, 41));
+  EXPECT_TRUE(f.ready());
+  EXPECT_EQ(continuation, std::vector<double>{41});
+  EXPECT_EQ(f.Wait().value(), 41);  // Settled: even the JS thread may read it.
+}
+
+TEST_F(TsfnTest, AwaitedCallRejectsWithTheRejectionItself) {
+  std::shared_ptr<FakePromise> promise;
+  Recorder r;
+  r.reply = [&](Env, const std::vector<Value>&) {
+    return CallOutcome{false, MakeFakePromise(&promise)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  Future<double> f = t.CallAsync<double>(1);
+  rt.RunPending();
+  Value reason = Value::String(env, "nope");
+  promise->Settle(env, false, reason);
+  Result<double> v = f.Wait();
+  ASSERT_FALSE(v.ok());
+  EXPECT_TRUE(ToJsError(env, v.error()).SameAs(reason));
+}
+
+TEST_F(TsfnTest, WaitOnTheJsThreadIsWouldDeadlockNotAHang) {
+  Recorder r;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  Future<NoArgs> f = t.CallAsync<NoArgs>(1);
+  Result<NoArgs> v = f.WaitFor(10s);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().code, "WouldDeadlock");
+  rt.RunPending();
+  EXPECT_TRUE(f.Wait().ok());
+}
+
+TEST_F(TsfnTest, CallSyncOnTheJsThreadReturnsWouldDeadlockAndQueuesNothing) {
+  Recorder r;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  Result<NoArgs> v = t.CallSync<NoArgs>(1);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().code, "WouldDeadlock");
+  EXPECT_EQ(t.Counts().accepted, 0u);
+  rt.RunPending();
+  EXPECT_TRUE(r.calls.empty());
+}
+
+TEST_F(TsfnTest, CallSyncFromAWorkerGetsTheResult) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    return CallOutcome{false, Value::Number(env, args[1].AsNumber() * 2)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::atomic<double> result{0};
+  std::atomic<bool> done{false};
+  std::thread worker([&, t]() mutable {
+    Result<double> v = t.CallSync<double>(21);
+    result = v.ok() ? v.value() : -1;
+    done = true;
+  });
+  EXPECT_TRUE(rt.RunUntil([&] { return done.load(); }));
+  worker.join();
+  EXPECT_EQ(result.load(), 42);
+}
+
+TEST_F(TsfnTest, CallSyncTimesOutAndTheLateResultIsHarmless) {
+  std::shared_ptr<FakePromise> promise;
+  Recorder r;
+  r.reply = [&](Env, const std::vector<Value>&) {
+    return CallOutcome{false, MakeFakePromise(&promise)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::atomic<bool> done{false};
+  std::string code;
+  std::thread worker([&, t]() mutable {
+    Result<double> v = t.CallSync<double>(1, 20ms);
+    code = v.ok() ? "ok" : v.error().code;
+    done = true;
+  });
+  EXPECT_TRUE(rt.RunUntil([&] { return done.load(); }));
+  worker.join();
+  EXPECT_EQ(code, "Timeout");
+  ASSERT_TRUE(promise);
+  promise->Settle(env, true, Value::Number(env, 1));  // Nobody waits: fine.
+}
+
+TEST_F(TsfnTest, ARefusedCallHasNoOutcomeButItsStatus) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = 1;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn(), options).value();
+  ASSERT_EQ(t.Call(1), Status::kOk);
+  int consumer_runs = 0;
+  EXPECT_EQ(t.CallWithReturnValue<NoArgs>(2, CallMode::kNonBlocking,
+                                          [&](Result<NoArgs>) { ++consumer_runs; }),
+            Status::kQueueFull);
+  Future<NoArgs> f = t.CallAsync<NoArgs>(3);
+  ASSERT_TRUE(f.ready());
+  EXPECT_EQ(f.Wait().error().code, "QueueFull");
+  rt.RunPending();
+  EXPECT_EQ(consumer_runs, 0);
+  EXPECT_EQ(r.calls.size(), 1u);
+}
+
+TEST_F(TsfnTest, AbortSettlesDroppedCallsWithClosingOnTheJsThread) {
+  Recorder r;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::vector<std::string> consumer;
+  std::thread::id consumer_thread;
+  ASSERT_EQ(t.CallWithReturnValue<NoArgs>(1, CallMode::kNonBlocking,
+                                          [&](Result<NoArgs> v) {
+                                            consumer_thread = std::this_thread::get_id();
+                                            consumer.push_back(v.ok() ? "ok" : v.error().code);
+                                          }),
+            Status::kOk);
+  Future<NoArgs> f = t.CallAsync<NoArgs>(2);
+  std::thread([&] { EXPECT_EQ(t.Abort(), Status::kOk); }).join();
+  EXPECT_EQ(t.Call(3), Status::kClosing);
+  rt.RunPending();
+  EXPECT_EQ(consumer, std::vector<std::string>{"Closing"});
+  EXPECT_EQ(consumer_thread, std::this_thread::get_id());
+  EXPECT_EQ(f.Wait().error().code, "Closing");
+  EXPECT_TRUE(r.calls.empty());
+  auto counts = t.Counts();
+  EXPECT_EQ(counts.accepted, 2u);
+  EXPECT_EQ(counts.dropped, 2u);
+}
+
+TEST_F(TsfnTest, StrongHoldsTheLoopWeakDoesNotAndRefUnrefToggle) {
+  Recorder r;
+  auto strong = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  EXPECT_EQ(rt.refs.load(), 1);
+  ThreadsafeFunctionOptions weak_options;
+  weak_options.weak = true;
+  auto weak = ThreadsafeFunction<int>::Create(env, r.fn(), weak_options).value();
+  EXPECT_EQ(rt.refs.load(), 1);
+  weak.Ref();
+  EXPECT_EQ(rt.refs.load(), 2);
+  weak.Unref();
+  strong.Unref();
+  EXPECT_EQ(rt.refs.load(), 0);
+  strong.Ref();
+  strong.Ref();  // Idempotent, like Node's.
+  EXPECT_EQ(rt.refs.load(), 1);
+  strong.Release();  // Finalization lets go of the loop.
+  rt.RunPending();
+  EXPECT_EQ(rt.refs.load(), 0);
+}
+
+TEST_F(TsfnTest, FinalizerRunsOnceAfterQueuedCallsOnTheJsThread) {
+  Recorder r;
+  int finalized = 0;
+  std::thread::id finalizer_thread;
+  ThreadsafeFunctionOptions options;
+  options.finalizer = [&] {
+    ++finalized;
+    finalizer_thread = std::this_thread::get_id();
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn(), options).value();
+  std::thread([t = std::move(t)]() mutable {
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(t.Call(i), Status::kOk);
+  }).join();  // The thread held the last handle.
+  rt.RunPending();
+  EXPECT_EQ(r.calls.size(), 3u);
+  EXPECT_EQ(finalized, 1);
+  EXPECT_EQ(finalizer_thread, std::this_thread::get_id());
+}
+
+TEST_F(TsfnTest, TeardownDropsPendingCallsAndLaterCallsAreClosing) {
+  Recorder r;
+  int finalized = 0;
+  ThreadsafeFunctionOptions options;
+  options.finalizer = [&] { ++finalized; };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn(), options).value();
+  Future<NoArgs> f = t.CallAsync<NoArgs>(1);
+  rt.Teardown();
+  EXPECT_EQ(f.Wait().error().code, "Closing");
+  EXPECT_EQ(t.Call(2), Status::kClosing);
+  std::thread([&] { EXPECT_EQ(t.Call(3), Status::kClosing); }).join();
+  EXPECT_EQ(finalized, 1);
+  EXPECT_TRUE(r.calls.empty());
+}
+
+TEST_F(TsfnTest, DeferredSettledFromAWorkerResolvesOnTheJsThread) {
+  Value promise;
+  auto d = Deferred<double>::Create(env, &promise);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(rt.refs.load(), 1);  // Pending: holds the loop.
+  std::thread([d = d.value()] {
+    d.Resolve(7);
+    d.Resolve(8);  // Later settlements are ignored.
+  }).join();
+  auto p = promise.data()->promise;
+  EXPECT_FALSE(p->settled);  // Not on the worker: on the JS thread.
+  rt.RunPending();
+  EXPECT_TRUE(p->settled && p->fulfilled);
+  EXPECT_EQ(p->value.AsNumber(), 7);
+  EXPECT_EQ(rt.refs.load(), 0);
+}
+
+TEST_F(TsfnTest, DeferredDroppedUnsettledRejectsWithClosing) {
+  Value promise;
+  {
+    auto d = Deferred<double>::Create(env, &promise);
+    std::thread([d = std::move(d).value()] { (void)d; }).join();
+  }
+  rt.RunPending();
+  auto p = promise.data()->promise;
+  ASSERT_TRUE(p->settled);
+  EXPECT_FALSE(p->fulfilled);
+  EXPECT_EQ(p->value.Get("code").AsString(), "Closing");
+  EXPECT_EQ(rt.refs.load(), 0);
+}
+
+TEST_F(TsfnTest, SharedValueReleasedOnAWorkerIsFreedOnTheJsThread) {
+  int live = Reference::Live();
+  Value object = Value::Object(env);
+  SharedValuePtr shared = SharedValue::Make(env, object);
+  EXPECT_EQ(Reference::Live(), live + 1);
+  std::thread([s = std::move(shared)]() mutable { s.reset(); }).join();
+  EXPECT_EQ(Reference::Live(), live + 1);  // Posted, not freed off-thread.
+  rt.RunPending();
+  EXPECT_EQ(Reference::Live(), live);
+}
+
+TEST_F(TsfnTest, ManyWorkersMakingSyncRoundTripsAllGetTheirOwnAnswer) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    return CallOutcome{false, Value::Number(env, args[1].AsNumber() + 1)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  constexpr int kWorkers = 4, kEach = 200;
+  std::atomic<int> wrong{0}, finished{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&, t, w]() mutable {
+      for (int i = 0; i < kEach; ++i) {
+        int n = w * 1000 + i;
+        Result<double> v = t.CallSync<double>(n);
+        if (!v.ok() || v.value() != n + 1) ++wrong;
+      }
+      ++finished;
+    });
+  }
+  EXPECT_TRUE(rt.RunUntil([&] { return finished.load() == kWorkers; }, 20s));
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(r.calls.size(), static_cast<size_t>(kWorkers * kEach));
+}
+
+}  // namespace
+}  // namespace anythread
