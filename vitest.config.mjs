@@ -1,12 +1,58 @@
 import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+
+// Two projects run the same suites:
+// - node: every test file, against the native and the wasm backend;
+// - chromium: every test file against the wasm backend in Debian's headless
+//   Chromium (never a downloaded browser), served cross-origin isolated
+//   (WebAssembly threads need SharedArrayBuffer). Excluded, by name: files
+//   named *.node.test.ts, which need Node itself (child processes, process
+//   exit codes, the Node loader, packing and serving the package).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 export default defineConfig({
+  server: { headers: isolation },
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // Each file loads both backends; wasm pthread workers cost memory, so
+    hookTimeout: 60_000,
+    // Each file loads the backends; wasm pthread workers cost memory, so
     // keep concurrency at the core count.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['tests/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        server: { headers: isolation },
+        test: {
+          name: 'chromium',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/**/*.node.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            instances: [{ browser: 'chromium' }],
+            provider: playwright({
+              launchOptions: {
+                executablePath: '/usr/bin/chromium', // Debian's; see scripts/setup.sh
+                args: [
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                ],
+              },
+            }),
+          },
+        },
+      },
+    ],
   },
 });

@@ -5,7 +5,8 @@
 #   - through cmake-js (CMAKE_JS_VERSION set): <dir>/native/<name>.node, a
 #     Node-API addon on node-addon-api (headers from node-api-headers, offline);
 #   - through emcmake (EMSCRIPTEN set): <dir>/wasm/<name>.js, .wasm and
-#     .worker.js, an Emscripten pthreads build loadable in Node.
+#     .worker.js (CommonJS, for Node) and <dir>/web/<name>.mjs, .wasm and
+#     .worker.js (an ES module, for browsers and bundlers): Emscripten pthreads.
 # The sources include <anythread/anythread.hpp> and declare their exports
 # with ANYTHREAD_MODULE; the backend is picked by the include path.
 include_guard(GLOBAL)
@@ -61,27 +62,41 @@ function(anythread_add_module name)
     target_compile_options(${name} PRIVATE -fno-exceptions -Wall -Wextra)
     target_link_libraries(${name} PRIVATE anythread_core ${CMAKE_JS_LIB})
   elseif(EMSCRIPTEN)
-    add_executable(${name} ${ARG_SOURCES} "${ANYTHREAD_ROOT}/wasm/src/wake.cpp")
-    set_target_properties(${name} PROPERTIES
-      SUFFIX ".js"
-      RUNTIME_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/wasm")
-    target_include_directories(${name} PRIVATE "${ANYTHREAD_ROOT}/wasm/include")
-    target_compile_options(${name} PRIVATE -pthread -fno-exceptions -Wall)
+    # Compiled once, linked twice: for Node (CommonJS, <dir>/wasm) and for
+    # browsers (an ES module whose workers and .wasm are found next to it
+    # through import.meta.url, <dir>/web).
+    add_library(${name}_objects OBJECT ${ARG_SOURCES} "${ANYTHREAD_ROOT}/wasm/src/wake.cpp")
+    target_include_directories(${name}_objects PRIVATE "${ANYTHREAD_ROOT}/wasm/include")
+    target_compile_options(${name}_objects PRIVATE -pthread -fno-exceptions -Wall)
+    target_link_libraries(${name}_objects PRIVATE anythread_core)
     set(glue "${ANYTHREAD_ROOT}/wasm/src/anythread_glue.js")
     set(post "${ANYTHREAD_ROOT}/wasm/src/anythread_post.js")
-    target_link_options(${name} PRIVATE
+    set(common_link_options
       -pthread --bind
       -sMODULARIZE=1 "-sEXPORT_NAME=create_${name}"
       # Workers are created on demand beyond this prewarmed pool.
       -sPTHREAD_POOL_SIZE=4
       -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB
-      -sENVIRONMENT=node,worker
       # Leave uncaught exceptions and rejections to Node's own handling.
       -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
       "--js-library=${glue}" "--post-js=${post}")
-    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${glue}" "${post}")
-    target_link_libraries(${name} PRIVATE anythread_core)
-    # Emscripten's output is CommonJS; say so whatever the consumer's type.
+
+    add_executable(${name} $<TARGET_OBJECTS:${name}_objects>)
+    set_target_properties(${name} PROPERTIES
+      SUFFIX ".js" RUNTIME_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/wasm")
+    target_link_options(${name} PRIVATE ${common_link_options} -sENVIRONMENT=node,worker)
+
+    add_executable(${name}_web $<TARGET_OBJECTS:${name}_objects>)
+    set_target_properties(${name}_web PROPERTIES
+      OUTPUT_NAME ${name} SUFFIX ".mjs" RUNTIME_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/web")
+    target_link_options(${name}_web PRIVATE ${common_link_options}
+      -sEXPORT_ES6=1 -sENVIRONMENT=web,worker)
+
+    foreach(t ${name} ${name}_web)
+      target_link_libraries(${t} PRIVATE anythread_core)
+      set_property(TARGET ${t} APPEND PROPERTY LINK_DEPENDS "${glue}" "${post}")
+    endforeach()
+    # Emscripten's Node output is CommonJS; say so whatever the consumer's type.
     file(WRITE "${ARG_OUTPUT_DIR}/wasm/package.json" "{ \"type\": \"commonjs\" }\n")
   else()
     message(STATUS "anythread_add_module(${name}): neither cmake-js nor emcmake; skipped")

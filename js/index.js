@@ -1,7 +1,7 @@
 'use strict';
 // CommonJS entry: the native backend, synchronously. `load()` resolves with
 // the API on any backend (wasm included), as the ES module entry does.
-const { loadBinding, loadBindingSync } = require('./loader.js');
+const { loadBinding, loadBindingSync, loadModule } = require('./loader.js');
 const { createApi, EXPORTS } = require('./api.js');
 
 async function load(options) {
@@ -18,7 +18,7 @@ try {
   loadError = err;
 }
 
-const exportsObject = { load };
+const exportsObject = { load, loadModule };
 if (api) {
   Object.assign(exportsObject, api);
 } else {

@@ -1,17 +1,16 @@
-// ES module entry: native first, then wasm (ANYTHREAD_BACKEND forces one).
-import { createRequire } from 'node:module';
+// ES module entry, for Node and browsers alike. The backend comes from
+// #anythread-backend (package.json "imports"): in Node, native first, then
+// wasm (ANYTHREAD_BACKEND forces one); in browsers, the wasm build.
+import { loadApi, loadModule } from '#anythread-backend';
 
-const require = createRequire(import.meta.url);
-const { loadBinding } = require('./loader.js');
-const { createApi } = require('./api.js');
+const api = await loadApi();
 
-const { binding, info } = await loadBinding();
-const api = createApi(binding, info);
-
+// Resolves with the API on the backend `options` asks for (the one already
+// loaded when there are no options).
 export async function load(options) {
-  const loaded = await loadBinding(options);
-  return createApi(loaded.binding, loaded.info);
+  return options === undefined ? api : loadApi(options);
 }
+export { loadModule };
 export const backend = api.backend;
 export const backendInfo = api.backendInfo;
 export const callThreadsafeFunction = api.callThreadsafeFunction;

@@ -27,6 +27,33 @@ function backendOrder(env = process.env) {
   return { order: [forced], forced: true };
 }
 
+function checkOrder(order) {
+  if (!Array.isArray(order) || order.length === 0 || !order.every((b) => BACKENDS.includes(b))) {
+    const err = new RangeError(`order must be a non-empty array of "native" and "wasm", got ${JSON.stringify(order)}.`);
+    err.code = 'ERR_ANYTHREAD_BACKEND';
+    throw err;
+  }
+  return order;
+}
+
+// Loads a user's module built with anythread_add_module(name ... OUTPUT_DIR
+// dir): `dir/native/<name>.node` or `dir/wasm/<name>.js`, in the same order
+// and with the same reporting as anythread itself. Resolves with { exports,
+// backend, backendInfo }.
+async function loadModule(options) {
+  if (!options || typeof options.name !== 'string' || typeof options.dir !== 'string') {
+    const err = new TypeError('loadModule({ name, dir }) needs the module name and its OUTPUT_DIR.');
+    err.code = 'InvalidArg';
+    throw err;
+  }
+  const paths = {
+    native: path.join(options.dir, 'native', `${options.name}.node`),
+    wasm: path.join(options.dir, 'wasm'),
+  };
+  const { binding, info } = await loadBinding({ ...options, paths, name: options.name });
+  return { exports: binding, backend: info.name, backendInfo: info };
+}
+
 // What to do about each kind of failure, for the error message.
 const NEXT_STEP = {
   native: 'build it with `npm run build` (needs cmake, a C++ compiler and node-addon-api), or set ANYTHREAD_BACKEND=wasm',
@@ -44,12 +71,12 @@ function loadNativeSync(file) {
 
 const loaders = {
   native: async (paths) => loadNativeSync(paths.native),
-  wasm: async (paths) => loadWasmModule(paths.wasm, 'anythread'),
+  wasm: async (paths, name) => loadWasmModule(paths.wasm, name),
 };
 
 // A binding that loads but lacks an export was built from other sources.
-function checkExports(name, binding) {
-  const missing = EXPORTS.filter((e) => typeof (binding && binding[e]) !== 'function');
+function checkExports(name, binding, expected = EXPORTS) {
+  const missing = expected.filter((e) => typeof (binding && binding[e]) !== 'function');
   if (missing.length) {
     throw new Error(`the ${name} binding lacks ${missing.join(', ')} (built from other sources?)`);
   }
@@ -77,13 +104,15 @@ function noBackendError(tried, failures) {
 // reason }] } says which backend was chosen and why earlier ones were not.
 async function loadBinding(options = {}) {
   const { order, forced } = options.order
-    ? { order: options.order, forced: true }
+    ? { order: checkOrder(options.order), forced: true }
     : backendOrder(options.env);
   const paths = { ...DEFAULT_PATHS, ...options.paths };
+  const moduleName = options.name || 'anythread';
+  const expected = options.expectExports || (options.name ? [] : EXPORTS);
   const failures = [];
   for (const name of order) {
     try {
-      const binding = checkExports(name, await loaders[name](paths));
+      const binding = checkExports(name, await loaders[name](paths, moduleName), expected);
       const skipped = failures.map((f) => ({ name: f.name, reason: describe(f.error) }));
       return { binding, info: Object.freeze({ name, forced, skipped }) };
     } catch (error) {
@@ -112,4 +141,4 @@ function loadBindingSync(options = {}) {
   }
 }
 
-module.exports = { backendOrder, loadBinding, loadBindingSync, BACKENDS, DEFAULT_PATHS };
+module.exports = { backendOrder, loadBinding, loadBindingSync, loadModule, BACKENDS, DEFAULT_PATHS };

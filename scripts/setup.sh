@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and tests use.
-PACKAGES=(cmake ninja-build g++ libgtest-dev emscripten)
+# Debian packages the build and tests use (chromium: the browser test project
+# drives Debian's Chromium; no browser is ever downloaded).
+PACKAGES=(cmake ninja-build g++ libgtest-dev emscripten chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

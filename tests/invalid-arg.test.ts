@@ -2,12 +2,10 @@
 // expects a callback, and bad numbers where it expects counts: a synchronous
 // TypeError or RangeError with a code, never a crash or a rejected promise.
 import { describe, expect, test } from 'vitest';
-import { createRequire } from 'node:module';
 import { api, backends } from './helpers/backends';
 import type { Loose } from './helpers/api-types';
 
-const require = createRequire(import.meta.url);
-const { EXPORTS } = require('../js/api.js') as { EXPORTS: readonly string[] };
+import EXPORTS from '../js/exports.json';
 
 const notFunctions: Array<[string, unknown]> = [
   ['undefined', undefined],

@@ -1,7 +1,7 @@
 // Scenario: awaited calls whose callback returns a promise: the native side
 // awaits it (with or without a timeout) or inspects the returned value.
 import { describe, expect, test } from 'vitest';
-import { api, backends } from './helpers/backends';
+import { api, backends, watchUnhandledRejections } from './helpers/backends';
 
 describe.each(backends)('%s', (backend) => {
   test('tsfnReturnPromise: the promised value + 2', async () => {
@@ -29,9 +29,7 @@ describe.each(backends)('%s', (backend) => {
 
   test('tsfnReturnPromiseTimeout: a slow promise rejects with Error "Timeout"; the late settlement is harmless', async () => {
     const { tsfnReturnPromiseTimeout } = await api(backend);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (r: unknown) => unhandled.push(r);
-    process.on('unhandledRejection', onUnhandled);
+    const unhandled = watchUnhandledRejections();
     let settleLate!: () => void;
     const late = new Promise<void>((r) => (settleLate = r));
     try {
@@ -46,9 +44,9 @@ describe.each(backends)('%s', (backend) => {
       expect(err.code).toBe('Timeout');
       await late;
       await new Promise((r) => setTimeout(r, 50));
-      expect(unhandled).toEqual([]);
+      expect(unhandled.seen).toEqual([]);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      unhandled.stop();
     }
   });
 

@@ -1,14 +1,11 @@
-// Every suite runs against every backend: `describe.each(backends)`.
-import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+// Every suite runs against every backend available where it runs:
+// `describe.each(backends)`. In Node: native and wasm. In the browser
+// project (headless Chromium): wasm, the only backend a browser has.
+import { load } from '../../js/index.mjs';
 import type { Api, BackendName } from '../../js/types';
 
-const require = createRequire(import.meta.url);
-const anythread = require('../../js/index.js') as { load(o?: object): Promise<Api> };
-
-export const backends: BackendName[] = ['native', 'wasm'];
-export const root = path.resolve(__dirname, '..', '..');
+export const isBrowser = typeof window !== 'undefined' && typeof document !== 'undefined';
+export const backends: BackendName[] = isBrowser ? ['wasm'] : ['native', 'wasm'];
 
 const cache = new Map<BackendName, Promise<Api>>();
 
@@ -16,7 +13,7 @@ const cache = new Map<BackendName, Promise<Api>>();
 export function api(backend: BackendName): Promise<Api> {
   let loaded = cache.get(backend);
   if (!loaded) {
-    loaded = anythread.load({ order: [backend] });
+    loaded = (isBrowser ? load() : load({ order: [backend] })) as Promise<Api>;
     cache.set(backend, loaded);
   }
   return loaded;
@@ -48,42 +45,15 @@ export function recorder(count: number, settleMs = 100, timeoutMs = 20_000) {
   return { callback, calls, done };
 }
 
-export interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  timedOut: boolean;
-}
-
-/** Runs an ES module snippet in a fresh Node process, from the project root
- * (so `import 'anythread'` resolves to this package). Kills it after
- * `timeoutMs` and reports that instead of hanging. */
-export function runNode(
-  source: string,
-  env: Record<string, string> = {},
-  timeoutMs = 15_000,
-): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - start, timedOut });
-    });
-  });
+/** Collects unhandled promise rejections, in Node and in browsers alike. */
+export function watchUnhandledRejections() {
+  const seen: unknown[] = [];
+  if (isBrowser) {
+    const onEvent = (e: PromiseRejectionEvent) => seen.push(e.reason);
+    window.addEventListener('unhandledrejection', onEvent);
+    return { seen, stop: () => window.removeEventListener('unhandledrejection', onEvent) };
+  }
+  const onReject = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', onReject);
+  return { seen, stop: () => process.off('unhandledRejection', onReject) };
 }

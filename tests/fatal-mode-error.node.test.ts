@@ -1,7 +1,8 @@
 // Scenario: Fatal, the result must be a string; the callback returns
 // something else. The failed conversion is fatal: an uncaught exception.
 import { describe, expect, test } from 'vitest';
-import { backends, runNode } from './helpers/backends';
+import { backends } from './helpers/backends';
+import { runNode } from './helpers/node';
 
 describe.each(backends)('%s', (backend) => {
   const env = { ANYTHREAD_BACKEND: backend };

@@ -2,7 +2,8 @@
 // by itself (pthread workers and doorbells must not hold the event loop).
 // Uncaught JS exceptions in a callback behave like any uncaught exception.
 import { describe, expect, test } from 'vitest';
-import { backends, runNode } from './helpers/backends';
+import { backends } from './helpers/backends';
+import { runNode } from './helpers/node';
 
 describe.each(backends)('%s', (backend) => {
   const env = { ANYTHREAD_BACKEND: backend };

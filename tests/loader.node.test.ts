@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, root, runNode } from './helpers/backends';
+import { backends } from './helpers/backends';
+import { root, runNode } from './helpers/node';
 
 const require = createRequire(import.meta.url);
 const loader = require('../js/loader.js');

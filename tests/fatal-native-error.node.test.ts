@@ -2,7 +2,8 @@
 // There is no error argument to put it in, so it is an uncaught exception
 // and the callback never runs. Needs process exit codes: child processes.
 import { describe, expect, test } from 'vitest';
-import { backends, runNode } from './helpers/backends';
+import { backends } from './helpers/backends';
+import { runNode } from './helpers/node';
 
 describe.each(backends)('%s', (backend) => {
   const env = { ANYTHREAD_BACKEND: backend };
