@@ -15,6 +15,8 @@ const isolation = {
 
 export default defineConfig({
   server: { headers: isolation },
+  // Files outside js/ (examples/) import the package by name, as users do.
+  resolve: { alias: { anythread: new URL('./js/index.mjs', import.meta.url).pathname } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

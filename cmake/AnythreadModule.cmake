@@ -39,6 +39,21 @@ function(_anythread_node_addon_api_dir out)
   set(${out} "${dir}" PARENT_SCOPE)
 endfunction()
 
+# The Node-API headers from the node-api-headers package when it resolves
+# (the same headers for every project, no download), else cmake-js's own.
+function(_anythread_node_api_include out)
+  execute_process(
+    COMMAND node -p "require('node-api-headers').include_dir"
+    WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}"
+    OUTPUT_VARIABLE dir OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE rc ERROR_QUIET)
+  if(rc EQUAL 0 AND IS_DIRECTORY "${dir}")
+    set(${out} "${dir}" PARENT_SCOPE)
+  else()
+    set(${out} "${CMAKE_JS_INC}" PARENT_SCOPE)
+  endif()
+endfunction()
+
 function(anythread_add_module name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIR" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
@@ -50,13 +65,14 @@ function(anythread_add_module name)
 
   if(CMAKE_JS_VERSION)
     _anythread_node_addon_api_dir(napi_dir)
+    _anythread_node_api_include(node_api_inc)
     add_library(${name} SHARED ${ARG_SOURCES} ${CMAKE_JS_SRC})
     set_target_properties(${name} PROPERTIES
       PREFIX "" SUFFIX ".node"
       LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/native"
       CXX_VISIBILITY_PRESET hidden)
     target_include_directories(${name} PRIVATE
-      ${CMAKE_JS_INC} "${napi_dir}" "${ANYTHREAD_ROOT}/native/include")
+      "${node_api_inc}" "${napi_dir}" "${ANYTHREAD_ROOT}/native/include")
     target_compile_definitions(${name} PRIVATE
       NAPI_VERSION=8 NAPI_DISABLE_CPP_EXCEPTIONS)
     target_compile_options(${name} PRIVATE -fno-exceptions -Wall -Wextra)

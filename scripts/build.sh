@@ -11,11 +11,21 @@ echo "build: native (cmake-js)"
 npx cmake-js build --out build/native --generator Ninja --parallel "$jobs" --log-level warn \
   | { grep -vE '^(--|Not searching)' || true; }
 
-echo "build: wasm (emcmake)"
 # Debian's emcc needs Debian's node modules for its JS optimizer (acorn).
 export NODE_PATH=/usr/share/nodejs
-if [[ ! -f build/wasm/build.ninja ]]; then
-  emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-cmake --build build/wasm --parallel "$jobs" \
-  | { grep -vE 'USE_PTHREADS \+ ALLOW_MEMORY_GROWTH' || true; }
+wasm_build() {  # source dir, build dir
+  if [[ ! -f $2/build.ninja ]]; then
+    emcmake cmake -S "$1" -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$2" --parallel "$jobs" \
+    | { grep -vE 'USE_PTHREADS \+ ALLOW_MEMORY_GROWTH' || true; }
+}
+
+echo "build: wasm (emcmake)"
+wasm_build . build/wasm
+
+# The example of a user's own module (examples/progress), both backends.
+echo "build: examples/progress (native, wasm)"
+npx cmake-js build --directory examples/progress --out build/progress-native --generator Ninja \
+  --parallel "$jobs" --log-level warn | { grep -vE '^(--|Not searching)' || true; }
+wasm_build examples/progress build/progress-wasm
