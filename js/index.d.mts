@@ -1,8 +1,9 @@
 // ES module entry: native first, then wasm (ANYTHREAD_BACKEND forces one).
 import type { Api, BackendInfo, BackendName, LoadOptions } from './types.js';
-export type { AbortStats, Api, AnythreadError, BackendInfo, BackendName, LoadOptions, QueueStatusCounts, StatusName } from './types.js';
+export type { AbortStats, Api, AnythreadError, BackendInfo, BackendName, LoadOptions, LoadedModule, NodeModuleOptions, BrowserModuleOptions, QueueStatusCounts, StatusName } from './types.js';
 
 export declare function load(options?: LoadOptions): Promise<Api>;
+export { loadModule } from './types.js';
 export declare const backend: BackendName;
 export declare const backendInfo: BackendInfo;
 export declare const callThreadsafeFunction: Api['callThreadsafeFunction'];

@@ -1,8 +1,9 @@
 // CommonJS entry: the native backend, loaded synchronously (see README).
 import type { Api, BackendInfo, BackendName, LoadOptions } from './types';
-export type { AbortStats, Api, AnythreadError, BackendInfo, BackendName, LoadOptions, QueueStatusCounts, StatusName } from './types';
+export type { AbortStats, Api, AnythreadError, BackendInfo, BackendName, LoadOptions, LoadedModule, NodeModuleOptions, BrowserModuleOptions, QueueStatusCounts, StatusName } from './types';
 
 export declare function load(options?: LoadOptions): Promise<Api>;
+export { loadModule } from './types';
 export declare const backend: BackendName;
 export declare const backendInfo: BackendInfo;
 export declare const callThreadsafeFunction: Api['callThreadsafeFunction'];

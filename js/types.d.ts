@@ -17,12 +17,45 @@ export interface AnythreadError extends Error {
   code: string;
 }
 
-/** Options of `load()`: the order to try, and where the artifacts are. */
+/** Options of `load()`. In Node: the order to try (else ANYTHREAD_BACKEND,
+ * else native then wasm) and where the artifacts are. In browsers: where the
+ * wasm build's files are, for unusual hosting. */
 export interface LoadOptions {
   order?: BackendName[];
   paths?: { native?: string; wasm?: string };
   env?: Record<string, string | undefined>;
+  /** Browsers: maps `anythread.wasm` / `anythread.worker.js` to their URLs. */
+  locateFile?: (file: string, scriptDirectory: string) => string;
+  /** Browsers: the URL pthread workers import the wasm module from. */
+  mainScriptUrl?: string | URL;
 }
+
+/** A user's module built with anythread_add_module(). */
+export interface LoadedModule<T = Record<string, unknown>> {
+  exports: T;
+  backend: BackendName;
+  backendInfo: BackendInfo;
+}
+
+/** Node: loads `<dir>/native/<name>.node` or `<dir>/wasm/<name>.js` (dir is
+ * the module's OUTPUT_DIR), native first unless `order` or
+ * ANYTHREAD_BACKEND says otherwise. */
+export interface NodeModuleOptions {
+  name: string;
+  dir: string;
+  order?: BackendName[];
+  env?: Record<string, string | undefined>;
+}
+/** Browsers: `factory` is the default export of `<dir>/web/<name>.mjs`;
+ * `mainScriptUrl` that file's URL (needed once bundled). */
+export interface BrowserModuleOptions {
+  factory: (options?: object) => Promise<unknown>;
+  mainScriptUrl?: string | URL;
+  locateFile?: (file: string, scriptDirectory: string) => string;
+}
+export declare function loadModule<T = Record<string, unknown>>(
+  options: NodeModuleOptions | BrowserModuleOptions,
+): Promise<LoadedModule<T>>;
 
 export interface Api {
   readonly backend: BackendName;

@@ -7,6 +7,7 @@ import anythread, {
   callThreadsafeFunction,
   callThreadsafeFunctionFatal,
   load,
+  loadModule,
   threadsafeFunctionFatalMode,
   threadsafeFunctionThrowError,
   type AnythreadError,
@@ -56,3 +57,12 @@ api.callThreadsafeFunctionFatal((v) => v + 1);
 anythread.callThreadsafeFunction(() => {});
 // @ts-expect-error Unknown backend names are rejected.
 await load({ order: ['gpu'] });
+
+const progress = await loadModule<{ processBuffer(size: number): Promise<number> }>({
+  name: 'progress',
+  dir: '/somewhere/dist',
+});
+const checksum: Promise<number> = progress.exports.processBuffer(1);
+void checksum;
+// @ts-expect-error A Node module needs its OUTPUT_DIR.
+await loadModule({ name: 'progress' });
