@@ -26,11 +26,18 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['tests/**/*.test.ts'] },
+        test: {
+          name: 'node',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/**/*.browser.test.ts'],
+        },
       },
       {
         extends: true,
         server: { headers: isolation },
+        // The wasm build's files, also served untransformed at the site root,
+        // as a page hosting them elsewhere would (browser-hosting test).
+        publicDir: 'dist/web',
         test: {
           name: 'chromium',
           include: ['tests/**/*.test.ts'],

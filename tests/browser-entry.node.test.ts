@@ -1,0 +1,25 @@
+// Scenario: what the `browser` condition reaches must not need Node: no
+// `node:` modules and no require() anywhere in the browser entry's files.
+import { expect, test } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { root } from './helpers/node';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+test('package.json routes browsers to the ES module entry and the browser backend', () => {
+  expect(pkg.exports['.'].browser).toBe('./js/index.mjs');
+  expect(pkg.imports['#anythread-backend'].browser).toBe('./js/backend-browser.mjs');
+  expect(pkg.exports['.'].node).toEqual({ import: './js/index.mjs', require: './js/index.js' });
+  expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
+});
+
+test.each(['js/index.mjs', 'js/backend-browser.mjs', 'js/wasm-exports.mjs', 'dist/web/anythread.mjs'])(
+  '%s uses no Node built-in',
+  (file) => {
+    const source = fs.readFileSync(path.join(root, file), 'utf8');
+    expect(source).not.toMatch(/\bnode:[a-z_]+/);
+    expect(source).not.toMatch(/\brequire\s*\(/);
+    expect(source).not.toMatch(/from\s+['"](fs|path|os|worker_threads|child_process)['"]/);
+  },
+);
