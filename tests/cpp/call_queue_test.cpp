@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <string>
 #include <mutex>
@@ -253,6 +254,50 @@ TEST(CallQueue, DrainIsBoundedAndReschedules) {
   f.Drain();
   EXPECT_EQ(f.delivered.size(), static_cast<size_t>(total));
   EXPECT_FALSE(f.bell.WaitRing(0ms));  // Nothing left: no ring.
+}
+
+TEST(CallQueue, ABatchStoppedEarlyPutsTheRestBackAheadOfNewItems) {
+  Fixture f(0);
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  std::vector<int> seen;
+  f.queue.DrainBatch(
+      [&](int* items, size_t) {
+        seen.push_back(items[0]);
+        seen.push_back(items[1]);
+        EXPECT_EQ(f.Push(100), Status::kOk);  // Arrives during the batch.
+        return size_t{2};                      // Yield after two.
+      },
+      [] {});
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{2, 3, 4, 5, 100}));
+  auto counts = f.queue.counts();
+  EXPECT_EQ(counts.delivered, 7u);
+  EXPECT_EQ(counts.dropped, 0u);
+}
+
+TEST(RingQueue, GrowsAcrossTheWrapAndKeepsOrder) {
+  RingQueue<std::string> q(2);
+  std::deque<std::string> model;
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < round % 7 + 1; ++i) {
+      std::string v = std::to_string(round * 10 + i) + std::string(20, 'x');
+      model.push_back(v);
+      q.push_back(std::move(v));
+    }
+    for (int i = 0; i < round % 5 && !model.empty(); ++i) {
+      ASSERT_EQ(q.front(), model.front());
+      q.pop_front();
+      model.pop_front();
+    }
+    ASSERT_EQ(q.size(), model.size());
+  }
+  while (!model.empty()) {
+    ASSERT_EQ(q.front(), model.front());
+    q.pop_front();
+    model.pop_front();
+  }
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(CallQueue, AbortFromInsideDeliveryDropsTheRestOfTheBatch) {

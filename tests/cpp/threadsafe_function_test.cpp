@@ -410,5 +410,89 @@ TEST_F(TsfnTest, ManyWorkersMakingSyncRoundTripsAllGetTheirOwnAnswer) {
   EXPECT_EQ(r.calls.size(), static_cast<size_t>(kWorkers * kEach));
 }
 
+TEST_F(TsfnTest, NumericFastPathDeliversEachItemInOrderAndSurvivesThrows) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    bool odd_hundred = static_cast<int>(args[1].AsNumber()) % 100 == 50;
+    return CallOutcome{odd_hundred, odd_hundred ? Value::String(env, "x") : Value::Undefined(env)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::thread([&] {
+    for (int i = 0; i < 2500; ++i) ASSERT_EQ(t.Call(i), Status::kOk);
+  }).join();
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 2500u);
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_EQ(r.calls[i].size(), 2u);
+    EXPECT_TRUE(r.calls[i][0].IsNull());
+    EXPECT_EQ(r.calls[i][1].AsNumber(), i);
+  }
+  EXPECT_EQ(rt.uncaught.size(), 25u);  // 50, 150, ..., 2450: each uncaught.
+  EXPECT_EQ(t.Counts().delivered, 2500u);
+}
+
+TEST_F(TsfnTest, AbortFromACallbackStopsTheFastPathAtOnce) {
+  Recorder r;
+  ThreadsafeFunction<double, ErrorStrategy::kFatal> t;
+  r.reply = [&](Env env, const std::vector<Value>& args) {
+    if (args[0].AsNumber() == 3) EXPECT_EQ(t.Abort(), Status::kOk);
+    return CallOutcome{false, Value::Undefined(env)};
+  };
+  t = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(t.Call(i), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 4u);  // 0, 1, 2, 3: nothing after the abort.
+  auto counts = t.Counts();
+  EXPECT_EQ(counts.delivered, 4u);
+  EXPECT_EQ(counts.dropped, 6u);
+}
+
+TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  auto t = ThreadsafeFunction<uint32_t>::Create(env, r.fn(), options).value();
+  const int total = static_cast<int>(kMaxDrainPerTick) + 500;
+  for (int i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 2u);  // Two wake-ups: 1000, then 500.
+  std::vector<double> seen;
+  for (auto& call : r.calls) {
+    ASSERT_EQ(call.size(), 2u);
+    EXPECT_TRUE(call[0].IsNull());
+    for (uint32_t i = 0; i < call[1].Length(); ++i) seen.push_back(call[1].Get(i).AsNumber());
+  }
+  ASSERT_EQ(seen.size(), static_cast<size_t>(total));
+  for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
+}
+
+TEST_F(TsfnTest, BatchedDeliveryNeedsANumericPayload) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  auto s = ThreadsafeFunction<std::string>::Create(env, r.fn(), options);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "InvalidArg");
+}
+
+TEST_F(TsfnTest, ErrorsAndConsumersAmidNumbersKeepTheirOrder) {
+  Recorder r;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  std::vector<std::string> order;
+  ASSERT_EQ(t.Call(1), Status::kOk);
+  ASSERT_EQ(t.Call(Result<int>(Error("E", "two"))), Status::kOk);
+  ASSERT_EQ(t.CallWithReturnValue<NoArgs>(3, CallMode::kNonBlocking,
+                                          [&](Result<NoArgs>) { order.push_back("consumer"); }),
+            Status::kOk);
+  ASSERT_EQ(t.Call(4), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 4u);
+  EXPECT_EQ(r.calls[0][1].AsNumber(), 1);
+  EXPECT_EQ(r.calls[1][0].Get("message").AsString(), "two");
+  EXPECT_EQ(r.calls[2][1].AsNumber(), 3);
+  EXPECT_EQ(r.calls[3][1].AsNumber(), 4);
+  EXPECT_EQ(order, std::vector<std::string>{"consumer"});
+}
+
 }  // namespace
 }  // namespace anythread

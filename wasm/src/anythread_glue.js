@@ -70,6 +70,45 @@ mergeInto(LibraryManager.library, {
     return Emval.toHandle(f);
   },
 
+  anythread_for_each__deps: ['$Emval', '$anythreadState'],
+  anythread_for_each: function(fn, values, n, leadingNull) {
+    var f = Emval.toValue(fn);
+    var base = values >> 3;
+    // A copy: a callback may grow wasm memory, which replaces HEAPF64.
+    var v = HEAPF64.slice(base, base + n);
+    var i = 0;
+    try {
+      if (leadingNull) {
+        for (; i < n; i++) {
+          if (HEAPF64[base + n] !== 0) return i;
+          f(null, v[i]);
+        }
+      } else {
+        for (; i < n; i++) {
+          if (HEAPF64[base + n] !== 0) return i;
+          f(v[i]);
+        }
+      }
+    } catch (e) {
+      anythreadState.error = e;
+      return -(i + 1);
+    }
+    return n;
+  },
+
+  anythread_take_error__deps: ['$Emval', '$anythreadState'],
+  anythread_take_error: function() {
+    var e = anythreadState.error;
+    anythreadState.error = undefined;
+    return Emval.toHandle(e);
+  },
+
+  anythread_float64_array__deps: ['$Emval'],
+  anythread_float64_array: function(values, n) {
+    var base = values >> 3;
+    return Emval.toHandle(HEAPF64.slice(base, base + n));
+  },
+
   anythread_new_promise__deps: ['$Emval'],
   anythread_new_promise: function() {
     var parts = {};

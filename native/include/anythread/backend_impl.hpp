@@ -12,6 +12,7 @@
 #include <napi.h>
 
 #include <array>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -183,6 +184,7 @@ namespace native_detail {
 struct EnvData {
   std::array<std::shared_ptr<void>, static_cast<size_t>(EnvSlotId::kCount)> slots;
   Napi::FunctionReference describe;
+  Napi::FunctionReference for_each;  // The numeric fast path's JS loop.
 };
 
 inline std::mutex& EnvMapMutex() {
@@ -257,6 +259,89 @@ inline std::string DescribeThrown(Env env, const Value& value) {
     return "<unprintable value>";
   }
   return Napi::String(env.raw(), result).Utf8Value();
+}
+
+// JS thread. A JS function compiled once per environment; empty on failure.
+inline Napi::Function CompiledHelper(Env env, Napi::FunctionReference* cache,
+                                     const char* source) {
+  if (!cache->IsEmpty()) return cache->Value();
+  napi_value script, fn;
+  napi_create_string_utf8(env.raw(), source, NAPI_AUTO_LENGTH, &script);
+  if (napi_run_script(env.raw(), script, &fn) != napi_ok) {
+    Napi::Env e = env.napi();
+    if (e.IsExceptionPending()) e.GetAndClearPendingException();
+    return Napi::Function();
+  }
+  *cache = Napi::Persistent(Napi::Function(env.raw(), fn));
+  return cache->Value();
+}
+
+inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
+  void* data = nullptr;
+  napi_value buffer, array;
+  napi_create_arraybuffer(env.raw(), n * sizeof(double), &data, &buffer);
+  if (n > 0) std::memcpy(data, values, n * sizeof(double));
+  napi_create_typedarray(env.raw(), napi_float64_array, n, buffer, 0, &array);
+  return Value(Napi::Value(env.raw(), array));
+}
+
+// JS thread. The numeric fast path: one Node-API call per batch; the loop
+// runs in JS. The Float64Array's last slot is the stop flag the core sets
+// (through *stop_slot) when a callback aborts.
+inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
+                          const double* values, size_t n, double** stop_slot,
+                          CallOutcome* thrown) {
+  auto& data = native_detail::DataFor(env.raw());
+  Napi::Function loop = CompiledHelper(
+      env, &data.for_each,
+      "(function forEach(fn, values, n, leadingNull) {"
+      "  var i = 0;"
+      "  try {"
+      "    if (leadingNull) {"
+      "      for (; i < n; i++) { if (values[n] !== 0) return i; fn(null, values[i]); }"
+      "    } else {"
+      "      for (; i < n; i++) { if (values[n] !== 0) return i; fn(values[i]); }"
+      "    }"
+      "  } catch (e) { forEach.error = e; return -(i + 1); }"
+      "  return n;"
+      "})");
+  Napi::Env e = env.napi();
+  if (loop.IsEmpty()) {  // No helper: call item by item.
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<Value> args;
+      if (leading_null) args.push_back(Value::Null(env));
+      args.push_back(Value::Number(env, values[i]));
+      CallOutcome o = CallFunction(env, fn, args);
+      if (o.threw) {
+        *thrown = o;
+        return i + 1;
+      }
+    }
+    return n;
+  }
+  void* buffer_data = nullptr;
+  napi_value buffer, array;
+  napi_create_arraybuffer(env.raw(), (n + 1) * sizeof(double), &buffer_data, &buffer);
+  std::memcpy(buffer_data, values, (n + 1) * sizeof(double));
+  napi_create_typedarray(env.raw(), napi_float64_array, n + 1, buffer, 0, &array);
+  napi_value argv[4] = {fn.napi(), array, Napi::Number::New(e, static_cast<double>(n)),
+                        Napi::Boolean::New(e, leading_null)};
+  *stop_slot = static_cast<double*>(buffer_data) + n;
+  napi_value result;
+  napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 4, argv, &result);
+  *stop_slot = nullptr;
+  if (status != napi_ok) {  // The loop itself cannot throw; be safe anyway.
+    thrown->threw = true;
+    thrown->value = e.IsExceptionPending() ? e.GetAndClearPendingException().Value()
+                                           : Napi::Error::New(e, "forEach failed").Value();
+    return n;
+  }
+  double r = Napi::Number(env.raw(), result).DoubleValue();
+  if (r >= 0) return static_cast<size_t>(r);
+  thrown->threw = true;
+  thrown->value = Value(loop.Get("error"));
+  (void)loop.Set("error", e.Undefined());
+  return static_cast<size_t>(-r);
 }
 
 // JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.

@@ -32,12 +32,14 @@
 #include <cassert>
 #include <condition_variable>
 #include <cstddef>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "anythread/ring_queue.hpp"
 #include "anythread/status.hpp"
 
 namespace anythread {
@@ -58,6 +60,9 @@ class Doorbell {
 // Drain at most this many items per wake-up so a busy producer cannot starve
 // the event loop; the next wake-up picks up the rest.
 constexpr size_t kMaxDrainPerTick = 1000;
+// ... and stop a batch early once it has taken this long (slow callbacks):
+// timers and rendering get a turn at least this often.
+constexpr std::chrono::milliseconds kMaxDrainTime{8};
 
 enum class QueueState { kOpen, kClosing, kAborted, kFinalized };
 
@@ -67,7 +72,9 @@ class CallQueue {
   // Owner thread (the thread that will drain). `max_queue_size` 0 means
   // unbounded. `doorbell` must outlive every Ring() (see the essay above).
   CallQueue(size_t max_queue_size, Doorbell* doorbell = nullptr)
-      : max_queue_size_(max_queue_size),
+      : queue_(max_queue_size != 0 && max_queue_size <= 4096 ? max_queue_size
+                                                              : 64),
+        max_queue_size_(max_queue_size),
         owner_(std::this_thread::get_id()),
         doorbell_(doorbell) {}
 
@@ -142,11 +149,36 @@ class CallQueue {
 
   // Owner thread, when the doorbell rings. Hands each of up to
   // kMaxDrainPerTick items to `deliver(Item&)` in FIFO order, stopping early
-  // if aborted meanwhile; calls `finalize()` exactly once when the queue is
-  // done (released and empty, or aborted). `deliver` and `finalize` run
-  // without the lock held, so they may call back into this queue.
+  // if aborted meanwhile or after kMaxDrainTime; calls `finalize()` exactly
+  // once when the queue is done (released and empty, or aborted). `deliver`
+  // and `finalize` run without the lock held, so they may call back into
+  // this queue.
   template <typename Deliver, typename Finalize>
   void Drain(Deliver&& deliver, Finalize&& finalize) {
+    DrainBatch(
+        [&](Item* items, size_t n) {
+          const auto start = std::chrono::steady_clock::now();
+          size_t i = 0;
+          for (; i < n; ++i) {
+            if (aborted_flag_.load(std::memory_order_relaxed)) break;
+            if (i % 64 == 63 &&
+                std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+              break;
+            }
+            deliver(items[i]);
+          }
+          return i;
+        },
+        std::forward<Finalize>(finalize));
+  }
+
+  // The same, handing the whole batch at once: `deliver(Item* items, size_t
+  // n)` returns how many it delivered, in order (it stops early when
+  // AbortRequested() turns true, or to yield). Items it did not deliver go
+  // back to the front of the queue, unless the queue was aborted (then they
+  // are dropped).
+  template <typename DeliverBatch, typename Finalize>
+  void DrainBatch(DeliverBatch&& deliver, Finalize&& finalize) {
     assert(OnOwnerThread());
     if (draining_) {  // Re-entered (see the essay above): just note it.
       reentered_ = true;
@@ -163,7 +195,7 @@ class CallQueue {
       }
       if (state_ == QueueState::kAborted) {
         dropped_ += queue_.size();
-        TakeAllLocked(&graveyard_);
+        queue_.MoveAllTo(&graveyard_);
         state_ = QueueState::kFinalized;
         finalize_now = true;
       } else {
@@ -176,19 +208,32 @@ class CallQueue {
       }
     }
     graveyard_.clear();  // Payloads dropped by abort die on the owner thread.
-    size_t i = 0;
-    for (; i < batch_.size() && !finalize_now; ++i) {
-      if (aborted_flag_) break;  // Abort from inside a callback: drop the rest.
-      deliver(batch_[i]);
+    size_t delivered = 0;
+    if (!finalize_now && !batch_.empty()) {
+      delivered = deliver(batch_.data(), batch_.size());
+      assert(delivered <= batch_.size());
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      delivered_ += i;
-      dropped_ += batch_.size() - i;
+      delivered_ += delivered;
+      if (!finalize_now && delivered < batch_.size() &&
+          state_ != QueueState::kAborted) {
+        // Stopped early to yield: the rest goes back, ahead of newer items.
+        // (A bounded queue may briefly hold more than its bound here.)
+        RingQueue<Item> rest(queue_.size() + batch_.size() - delivered);
+        for (size_t i = delivered; i < batch_.size(); ++i) {
+          rest.push_back(std::move(batch_[i]));
+        }
+        queue_.MoveAllTo(&rest);
+        rest.MoveAllTo(&queue_);
+        batch_.erase(batch_.begin() + static_cast<std::ptrdiff_t>(delivered), batch_.end());
+      } else {
+        dropped_ += batch_.size() - delivered;
+      }
       if (!finalize_now) {
         if (state_ == QueueState::kAborted) {
           dropped_ += queue_.size();
-          TakeAllLocked(&graveyard_);
+          queue_.MoveAllTo(&graveyard_);
           state_ = QueueState::kFinalized;
           finalize_now = true;
         } else if (state_ == QueueState::kClosing && queue_.empty()) {
@@ -210,19 +255,25 @@ class CallQueue {
     if (finalize_now) finalize();
   }
 
+  // Owner thread, inside a batch delivery: whether Abort() (or teardown)
+  // happened meanwhile, so the rest of the batch must not be delivered.
+  bool AbortRequested() const {
+    return aborted_flag_.load(std::memory_order_relaxed);
+  }
+
   // Owner thread. The environment is going away: no more JS. Drops queued
   // items, wakes producers (they get kClosing from now on) and calls
   // `finalize()` if it had not run yet. Returns whether it ran it.
   template <typename Finalize>
   bool EnvTeardown(Finalize&& finalize) {
-    std::deque<Item> doomed;
+    std::vector<Item> doomed;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (state_ == QueueState::kFinalized) return false;
       state_ = QueueState::kFinalized;
       aborted_flag_ = true;
       dropped_ += queue_.size();
-      doomed.swap(queue_);
+      queue_.MoveAllTo(&doomed);
       room_.notify_all();
     }
     doomed.clear();
@@ -263,16 +314,11 @@ class CallQueue {
     scheduled_ = true;
     doorbell_->Ring();
   }
-  template <typename Container>
-  void TakeAllLocked(Container* out) {
-    for (auto& item : queue_) out->push_back(std::move(item));
-    queue_.clear();
-  }
 
   // Guarded by mutex_.
   mutable std::mutex mutex_;
   std::condition_variable room_;  // Room in the queue, or no longer open.
-  std::deque<Item> queue_;
+  RingQueue<Item> queue_;
   QueueState state_ = QueueState::kOpen;
   size_t handles_ = 1;  // The creating handle.
   size_t blocked_producers_ = 0;

@@ -24,7 +24,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "anythread/backend.hpp"
 #include "anythread/call_queue.hpp"
@@ -44,6 +46,9 @@ enum class ErrorStrategy {
 struct ThreadsafeFunctionOptions {
   size_t max_queue_size = 0;  // 0 means unbounded.
   bool weak = false;          // true: does not keep the event loop alive.
+  // Numeric payloads only: JS receives each drained batch as one
+  // Float64Array, (batch) or (null, batch), instead of one call per item.
+  bool batched = false;
   // JS thread, exactly once, when the function is finalized (or the
   // environment torn down). May be empty.
   std::function<void()> finalizer;
@@ -146,11 +151,23 @@ class FutureCompletion final : public Completion {
   std::shared_ptr<FutureState<R>> state_;
 };
 
+// One queued call: a value or a native error, and what to do with the JS
+// result. Kept small (a fire-and-forget call of a 4-byte payload is 24
+// bytes) and allocation-free unless it carries an error or a completion.
 template <typename T>
 struct CallItem {
-  Result<T> payload;
+  std::optional<T> value;
+  std::unique_ptr<Error> error;      // Set instead of value for errors.
   std::unique_ptr<Completion> done;  // Null for fire-and-forget calls.
+
+  bool plain() const { return !error && !done; }
 };
+
+// Payloads delivered through the numeric fast path (CallForEach): one
+// wasm/Node-API transition per batch instead of one per item.
+template <typename T>
+constexpr bool kNumericPayload =
+    std::is_arithmetic<T>::value && !std::is_same<T, bool>::value;
 
 template <typename T, ErrorStrategy S>
 class TsfnState final : public DrainTarget,
@@ -162,7 +179,10 @@ class TsfnState final : public DrainTarget,
       : queue_(options.max_queue_size),
         fn_(Reference::Make(fn)),
         convert_(std::move(convert)),
-        finalizer_(std::move(options.finalizer)) {}
+        finalizer_(std::move(options.finalizer)),
+        batched_(options.batched) {
+    numbers_.reserve(kMaxDrainPerTick + 1);
+  }
 
   // JS thread, right after construction (needs shared_from_this).
   Status Start(Env env, bool weak) {
@@ -177,28 +197,103 @@ class TsfnState final : public DrainTarget,
   BackendDoorbell& doorbell() { return *doorbell_; }
 
   void OnDoorbell(Env env) override {
-    queue_.Drain([&](CallItem<T>& item) { Deliver(env, item); },
-                 [&] { Finalize(); });
+    Value fn;
+    bool have_fn = false;
+    queue_.DrainBatch(
+        [&](CallItem<T>* items, size_t n) -> size_t {
+          if (!have_fn) {  // One reference lookup per batch.
+            fn = fn_.Get(env);
+            have_fn = true;
+          }
+          return DeliverBatch(env, fn, items, n);
+        },
+        [&] { Finalize(); });
+  }
+
+  // Any thread. Aborts; an abort made by a callback (on the JS thread) in the
+  // middle of a fast-path batch also stops that batch at once.
+  Status Abort() {
+    Status status = queue_.Abort();
+    if (queue_.OnOwnerThread() && stop_slot_ != nullptr) *stop_slot_ = 1;
+    return status;
   }
   void OnEnvTeardown() override {
     queue_.EnvTeardown([&] { Finalize(); });
   }
 
  private:
-  void Deliver(Env env, CallItem<T>& item) {
+  // JS thread. Delivers items[0..n) in order; returns how many it
+  // delivered (fewer when aborted meanwhile, or to yield after
+  // kMaxDrainTime: the queue keeps the rest).
+  size_t DeliverBatch(Env env, const Value& fn, CallItem<T>* items, size_t n) {
+    const auto start = std::chrono::steady_clock::now();
+    size_t i = 0;
+    while (i < n) {
+      if (queue_.AbortRequested()) return i;
+      if (i > 0 && (i & 15) == 0 &&
+          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+        return i;
+      }
+      if constexpr (kNumericPayload<T>) {
+        if (!convert_ && items[i].plain()) {
+          i += DeliverNumbers(env, fn, items + i, n - i);
+          continue;
+        }
+      }
+      Deliver(env, fn, items[i]);
+      ++i;
+    }
+    return i;
+  }
+
+  // JS thread. The numeric fast path: a run of plain numeric items goes to
+  // JS as one array, and JS calls the callback per item (CallForEach), or
+  // once with the whole array (batched). Returns how many it delivered.
+  size_t DeliverNumbers(Env env, const Value& fn, CallItem<T>* items,
+                        size_t n) {
+    numbers_.clear();
+    size_t run = 0;
+    while (run < n && items[run].plain()) {
+      numbers_.push_back(static_cast<double>(*items[run].value));
+      ++run;
+    }
+    numbers_.push_back(0);  // The stop slot (see Abort).
+    const bool leading_null = S == ErrorStrategy::kCalleeHandled;
+    if (batched_) {
+      Value array = MakeFloat64Array(env, numbers_.data(), run);
+      CallOutcome outcome =
+          leading_null ? CallFunction(env, fn, Args{Value::Null(env), array})
+                       : CallFunction(env, fn, Args{array});
+      if (outcome.threw) ReportUncaught(env, outcome.value);
+      return run;
+    }
+    size_t done = 0;
+    while (done < run) {
+      CallOutcome thrown;
+      numbers_[done + (run - done)] = 0;  // (Re)arm the stop slot.
+      size_t count = CallForEach(env, fn, leading_null, numbers_.data() + done,
+                                 run - done, &stop_slot_, &thrown);
+      done += count;
+      if (!thrown.threw) break;  // Finished, or stopped by an abort.
+      ReportUncaught(env, thrown.value);
+      if (queue_.AbortRequested()) break;
+    }
+    return done;
+  }
+
+  void Deliver(Env env, const Value& fn, CallItem<T>& item) {
     std::optional<Error> native_error;
     Args args;
-    if (item.payload.ok()) {
-      Result<Args> converted = convert_
-                                   ? convert_(env, item.payload.value())
-                                   : Result<Args>(ToJsArgs(env, item.payload.value()));
+    if (item.error) {
+      native_error = std::move(*item.error);
+    } else {
+      Result<Args> converted = convert_ ? convert_(env, *item.value)
+                                        : Result<Args>(ToJsArgs(env, *item.value));
       if (converted.ok()) {
         args = std::move(converted).value();
       } else {
         native_error = converted.TakeError();
       }
-    } else {
-      native_error = item.payload.TakeError();
     }
     if (native_error && S == ErrorStrategy::kFatal) {
       // No error argument to put it in: uncaught, and the callback skipped.
@@ -211,7 +306,7 @@ class TsfnState final : public DrainTarget,
     } else if (S == ErrorStrategy::kCalleeHandled) {
       args.insert(args.begin(), Value::Null(env));
     }
-    CallOutcome outcome = CallFunction(env, fn_.Get(env), args);
+    CallOutcome outcome = CallFunction(env, fn, args);
     if (item.done) {
       if (outcome.threw) {
         item.done->Threw(env, outcome.value);
@@ -239,6 +334,9 @@ class TsfnState final : public DrainTarget,
   Reference fn_;
   Converter convert_;
   std::function<void()> finalizer_;
+  const bool batched_;
+  std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
+  double* stop_slot_ = nullptr;     // Set by CallForEach while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;
 };
@@ -263,6 +361,10 @@ class ThreadsafeFunction {
       Converter convert = {}) {
     if (!fn.IsFunction()) {
       return Error(Status::kInvalidArg, "Expected a function");
+    }
+    if (options.batched && !(detail::kNumericPayload<T> && !convert)) {
+      return Error(Status::kInvalidArg,
+                   "Batched delivery needs a numeric payload and no converter");
     }
     const bool weak = options.weak;
     auto state =
@@ -302,7 +404,8 @@ class ThreadsafeFunction {
   // kClosing once aborted, released or finalized, or on an empty handle.
   // With no consumer, a JS exception in the callback is uncaught.
   [[nodiscard]] Status Call(T value, CallMode mode = CallMode::kNonBlocking) {
-    return Push(Result<T>(std::move(value)), nullptr, mode);
+    detail::CallItem<T> item{std::move(value), nullptr, nullptr};
+    return PushItem(item, mode);
   }
   // Any thread. Queues a value or an Error. CalleeHandled: JS receives the
   // error as its only argument. Fatal: the error becomes uncaught.
@@ -361,9 +464,7 @@ class ThreadsafeFunction {
 
   // Any thread. Drops queued calls, wakes blocked producers with kClosing and
   // finalizes on the JS thread. Returns kClosing if already aborted/finalized.
-  Status Abort() {
-    return state_ ? state_->queue().Abort() : Status::kClosing;
-  }
+  Status Abort() { return state_ ? state_->Abort() : Status::kClosing; }
 
   // Any thread. Releases this handle now (it becomes empty).
   void Release() {
@@ -396,7 +497,16 @@ class ThreadsafeFunction {
 
   Status Push(Result<T> payload, std::unique_ptr<detail::Completion> done,
               CallMode mode) {
-    detail::CallItem<T> item{std::move(payload), std::move(done)};
+    detail::CallItem<T> item;
+    if (payload.ok()) {
+      item.value.emplace(std::move(payload).value());
+    } else {
+      item.error = std::make_unique<Error>(payload.TakeError());
+    }
+    item.done = std::move(done);
+    return PushItem(item, mode);
+  }
+  Status PushItem(detail::CallItem<T>& item, CallMode mode) {
     Status status =
         state_ ? state_->queue().Push(item, mode) : Status::kClosing;
     if (status != Status::kOk && item.done) item.done->Disarm();

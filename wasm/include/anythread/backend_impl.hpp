@@ -35,6 +35,11 @@ anythread_em_val anythread_describe(anythread_em_val value);  // A JS string.
 // Calls anythread_wasm_settle(ctx, fulfilled, value) once `thenable` settles.
 void anythread_then(anythread_em_val thenable, void* ctx);
 anythread_em_val anythread_new_promise(void);  // { promise, resolve, reject }
+// The numeric fast path's loop (see CallForEach); returns calls made, or
+// -(i + 1) when call i threw (then anythread_take_error() has the value).
+int anythread_for_each(anythread_em_val fn, const double* values, int n, int leading_null);
+anythread_em_val anythread_take_error(void);
+anythread_em_val anythread_float64_array(const double* values, int n);
 // A JS function calling the exported function at `fn` (see MakeFunction).
 anythread_em_val anythread_make_function(const char* name, void* fn);
 void anythread_keep_alive(int delta);    // Node: hold the event loop if > 0.
@@ -146,6 +151,27 @@ inline Value MakeError(Env, ErrorKind kind, std::string_view code,
   std::string c(code), m(message);
   return emscripten::val::take_ownership(
       anythread_make_error(static_cast<int>(kind), c.c_str(), m.c_str()));
+}
+
+// Main thread. The numeric fast path: one wasm-to-JS transition per batch;
+// JS loops over the values (read from wasm memory) and checks the stop slot,
+// values[n], before each call.
+inline size_t CallForEach(Env, const Value& fn, bool leading_null,
+                          double* values, size_t n, double** stop_slot,
+                          CallOutcome* thrown) {
+  *stop_slot = values + n;
+  int r = anythread_for_each(fn.val().as_handle(), values, static_cast<int>(n),
+                             leading_null ? 1 : 0);
+  *stop_slot = nullptr;
+  if (r >= 0) return static_cast<size_t>(r);
+  thrown->threw = true;
+  thrown->value = emscripten::val::take_ownership(anythread_take_error());
+  return static_cast<size_t>(-r);
+}
+
+inline Value MakeFloat64Array(Env, const double* values, size_t n) {
+  return emscripten::val::take_ownership(
+      anythread_float64_array(values, static_cast<int>(n)));
 }
 
 // Main thread. The core's per-runtime slots (one runtime per instance).

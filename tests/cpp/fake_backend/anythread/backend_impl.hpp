@@ -294,6 +294,36 @@ inline CallOutcome CallFunction(Env env, const Value& fn,
   return fn.data()->fn(env, args);
 }
 
+inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
+  Value a = Value::Array(env);
+  for (size_t i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Value::Number(env, values[i]));
+  return a;
+}
+
+// Like the real backends: the loop reads the stop slot before each call.
+inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
+                          double* values, size_t n, double** stop_slot,
+                          CallOutcome* thrown) {
+  *stop_slot = values + n;
+  for (size_t i = 0; i < n; ++i) {
+    if (values[n] != 0) {
+      *stop_slot = nullptr;
+      return i;
+    }
+    std::vector<Value> args;
+    if (leading_null) args.push_back(Value::Null(env));
+    args.push_back(Value::Number(env, values[i]));
+    CallOutcome o = CallFunction(env, fn, args);
+    if (o.threw) {
+      *stop_slot = nullptr;
+      *thrown = o;
+      return i + 1;
+    }
+  }
+  *stop_slot = nullptr;
+  return n;
+}
+
 inline Value MakeError(Env env, ErrorKind, std::string_view code,
                        std::string_view message) {
   Value e = Value::Object(env);
