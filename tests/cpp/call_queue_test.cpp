@@ -269,7 +269,9 @@ TEST(CallQueue, ABatchStoppedEarlyPutsTheRestBackAheadOfNewItems) {
       },
       [] {});
   EXPECT_EQ(seen, (std::vector<int>{0, 1}));
-  f.Drain();
+  f.Drain();  // The older items first, on their own...
+  EXPECT_EQ(f.delivered, (std::vector<int>{2, 3, 4, 5}));
+  f.Drain();  // ...then what was queued meanwhile.
   EXPECT_EQ(f.delivered, (std::vector<int>{2, 3, 4, 5, 100}));
   auto counts = f.queue.counts();
   EXPECT_EQ(counts.delivered, 7u);

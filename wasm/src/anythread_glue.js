@@ -74,18 +74,24 @@ mergeInto(LibraryManager.library, {
   anythread_for_each: function(fn, values, n, leadingNull) {
     var f = Emval.toValue(fn);
     var base = values >> 3;
-    // A copy: a callback may grow wasm memory, which replaces HEAPF64.
-    var v = HEAPF64.slice(base, base + n);
+    // One view for the whole loop: with pthreads and memory growth every
+    // HEAPF64 access re-checks (and may rebuild) the views, which costs more
+    // than the call itself. Growth never moves shared memory, so this view
+    // keeps covering the batch and its stop slot; the values are copied
+    // because a callback may grow memory meanwhile.
+    var heap = HEAPF64;
+    var v = heap.slice(base, base + n);
+    var stop = base + n;
     var i = 0;
     try {
       if (leadingNull) {
         for (; i < n; i++) {
-          if (HEAPF64[base + n] !== 0) return i;
+          if (heap[stop] !== 0) return i;
           f(null, v[i]);
         }
       } else {
         for (; i < n; i++) {
-          if (HEAPF64[base + n] !== 0) return i;
+          if (heap[stop] !== 0) return i;
           f(v[i]);
         }
       }
@@ -147,32 +153,26 @@ mergeInto(LibraryManager.library, {
 
   // A macrotask, never a microtask: a call made from JS must not be delivered
   // before that JS returns to the event loop, as with Node's own doorbell.
-  // Unref'd in Node, like a weak Node doorbell: what keeps the process alive
-  // is the keep-alive count (strong functions, pending Deferreds), not a ring.
+  // A MessageChannel, in Node and browsers alike: its message wakes a loop
+  // that is waiting (Node's unref'd setImmediate does not: the poll would
+  // sleep until some other event), and in Node its port is unref'd, like a
+  // weak native doorbell: what keeps the process alive is the keep-alive
+  // count (strong functions, pending Deferreds), never a ring.
   anythread_schedule__deps: ['$anythreadState'],
   anythread_schedule: function(ctx) {
-    var run = function() { Module['_anythread_wasm_wake'](ctx); };
-    if (typeof setImmediate === 'function') {
-      var immediate = setImmediate(run);
-      if (immediate && typeof immediate.unref === 'function') immediate.unref();
-      return;
-    }
-    if (typeof MessageChannel === 'function') {
-      var st = anythreadState;
-      if (!st.channel) {
-        st.channel = new MessageChannel();
+    var st = anythreadState;
+    if (!st.channel) {
+      st.channel = new MessageChannel();
+      st.queue = [];
+      st.channel.port1.onmessage = function() {
+        var q = st.queue;
         st.queue = [];
-        st.channel.port1.onmessage = function() {
-          var q = st.queue;
-          st.queue = [];
-          for (var i = 0; i < q.length; i++) q[i]();
-        };
-      }
-      st.queue.push(run);
-      if (st.queue.length === 1) st.channel.port2.postMessage(0);
-      return;
+        for (var i = 0; i < q.length; i++) Module['_anythread_wasm_wake'](q[i]);
+      };
+      if (typeof st.channel.port1.unref === 'function') st.channel.port1.unref();
     }
-    setTimeout(run, 0);
+    st.queue.push(ctx);
+    if (st.queue.length === 1) st.channel.port2.postMessage(0);
   },
 
   // In Node, pthread workers are unref'd (the post-js does it) so they never

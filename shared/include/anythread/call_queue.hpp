@@ -20,6 +20,11 @@
 //   producer can touch the doorbell again, and the backend may close it.
 // - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
 //   if more remain, so a flood of calls cannot starve the event loop.
+// - The owner takes the whole shared queue at once by swapping it with its
+//   private ring (`taken_`), an O(1) step under the lock, so producers almost
+//   never wait for the consumer; it then delivers from `taken_` without the
+//   lock. Items in `taken_` still count against max_queue_size
+//   (`taken_count_`), and still come before anything queued later.
 // - Emscripten 3.1.6 runs queued main-thread calls while the main thread spins
 //   on a contended mutex, so Drain() can be re-entered from inside itself. A
 //   re-entered Drain() does nothing but note that a ring was consumed; the
@@ -99,7 +104,10 @@ class CallQueue {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       if (state_ != QueueState::kOpen) return Status::kClosing;
-      if (max_queue_size_ == 0 || queue_.size() < max_queue_size_) break;
+      if (max_queue_size_ == 0 ||
+          queue_.size() + taken_count_ < max_queue_size_) {
+        break;
+      }
       if (mode == CallMode::kNonBlocking) return Status::kQueueFull;
       if (OnOwnerThread()) return Status::kWouldDeadlock;
       ++blocked_producers_;
@@ -194,62 +202,54 @@ class CallQueue {
         return;
       }
       if (state_ == QueueState::kAborted) {
-        dropped_ += queue_.size();
-        queue_.MoveAllTo(&graveyard_);
-        state_ = QueueState::kFinalized;
-        finalize_now = true;
+        finalize_now = DropAllLocked();
       } else {
-        const size_t n = std::min(queue_.size(), kMaxDrainPerTick);
-        for (size_t i = 0; i < n; ++i) {
-          batch_.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-        if (n > 0 && max_queue_size_ != 0) room_.notify_all();
+        // Everything queued so far, in O(1). While older items remain in
+        // taken_, newer ones wait in queue_: FIFO either way.
+        if (taken_.empty()) taken_.swap(queue_);
+        taken_count_ = taken_.size();
       }
     }
     graveyard_.clear();  // Payloads dropped by abort die on the owner thread.
+    const size_t n = std::min(taken_.size(), kMaxDrainPerTick);
+    for (size_t i = 0; i < n; ++i) {
+      batch_.push_back(std::move(taken_.front()));
+      taken_.pop_front();
+    }
     size_t delivered = 0;
     if (!finalize_now && !batch_.empty()) {
       delivered = deliver(batch_.data(), batch_.size());
       assert(delivered <= batch_.size());
     }
+    // Stopped early (to yield): the rest goes back ahead of newer items.
+    for (size_t i = batch_.size(); i > delivered; --i) {
+      taken_.push_front(std::move(batch_[i - 1]));
+    }
+    batch_.clear();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       delivered_ += delivered;
-      if (!finalize_now && delivered < batch_.size() &&
-          state_ != QueueState::kAborted) {
-        // Stopped early to yield: the rest goes back, ahead of newer items.
-        // (A bounded queue may briefly hold more than its bound here.)
-        RingQueue<Item> rest(queue_.size() + batch_.size() - delivered);
-        for (size_t i = delivered; i < batch_.size(); ++i) {
-          rest.push_back(std::move(batch_[i]));
-        }
-        queue_.MoveAllTo(&rest);
-        rest.MoveAllTo(&queue_);
-        batch_.erase(batch_.begin() + static_cast<std::ptrdiff_t>(delivered), batch_.end());
-      } else {
-        dropped_ += batch_.size() - delivered;
-      }
       if (!finalize_now) {
         if (state_ == QueueState::kAborted) {
-          dropped_ += queue_.size();
-          queue_.MoveAllTo(&graveyard_);
+          finalize_now = DropAllLocked();
+        } else if (state_ == QueueState::kClosing && queue_.empty() &&
+                   taken_.empty()) {
           state_ = QueueState::kFinalized;
           finalize_now = true;
-        } else if (state_ == QueueState::kClosing && queue_.empty()) {
-          state_ = QueueState::kFinalized;
-          finalize_now = true;
-        } else if (!queue_.empty() || reentered_) {
+        } else if (!queue_.empty() || !taken_.empty() || reentered_) {
           // More to do: yield to the event loop and come back. A re-entered
           // drain consumed a ring, so ring even if one looks scheduled.
           if (reentered_) scheduled_ = false;
           RingLocked();
         }
       }
+      if (max_queue_size_ != 0 && taken_count_ != taken_.size()) {
+        room_.notify_all();  // Delivered items no longer count.
+      }
+      taken_count_ = taken_.size();
       reentered_ = false;
       if (finalize_now) room_.notify_all();
     }
-    batch_.clear();
     graveyard_.clear();
     draining_ = false;
     if (finalize_now) finalize();
@@ -272,8 +272,10 @@ class CallQueue {
       if (state_ == QueueState::kFinalized) return false;
       state_ = QueueState::kFinalized;
       aborted_flag_ = true;
-      dropped_ += queue_.size();
+      dropped_ += queue_.size() + taken_.size();
+      taken_.MoveAllTo(&doomed);  // Owner thread: taken_ is ours.
       queue_.MoveAllTo(&doomed);
+      taken_count_ = 0;
       room_.notify_all();
     }
     doomed.clear();
@@ -286,9 +288,9 @@ class CallQueue {
     std::lock_guard<std::mutex> lock(mutex_);
     return state_;
   }
-  size_t size() const {
+  size_t size() const {  // Queued and not yet delivered.
     std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.size();
+    return queue_.size() + taken_count_;
   }
   size_t handles() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -309,6 +311,17 @@ class CallQueue {
   std::thread::id owner() const { return owner_; }
 
  private:
+  // Owner thread, mutex_ held, aborted: every queued or taken item is
+  // dropped (destroyed later, outside the lock); the queue finalizes.
+  bool DropAllLocked() {
+    dropped_ += queue_.size() + taken_.size();
+    queue_.MoveAllTo(&graveyard_);
+    taken_.MoveAllTo(&graveyard_);
+    taken_count_ = 0;
+    state_ = QueueState::kFinalized;
+    return true;
+  }
+
   void RingLocked() {
     if (scheduled_ || state_ == QueueState::kFinalized) return;
     scheduled_ = true;
@@ -319,6 +332,7 @@ class CallQueue {
   mutable std::mutex mutex_;
   std::condition_variable room_;  // Room in the queue, or no longer open.
   RingQueue<Item> queue_;
+  size_t taken_count_ = 0;  // taken_.size(), as producers may see it.
   QueueState state_ = QueueState::kOpen;
   size_t handles_ = 1;  // The creating handle.
   size_t blocked_producers_ = 0;
@@ -340,6 +354,7 @@ class CallQueue {
   // Owner thread only.
   bool draining_ = false;
   bool reentered_ = false;
+  RingQueue<Item> taken_{64};  // Taken from queue_, not yet delivered.
   std::vector<Item> batch_;
   std::vector<Item> graveyard_;
 };

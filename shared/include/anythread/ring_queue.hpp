@@ -36,6 +36,20 @@ class RingQueue {
     new (&slots_[(head_ + size_) & (capacity_ - 1)]) T(std::move(value));
     ++size_;
   }
+  // Puts `value` ahead of every queued item.
+  void push_front(T&& value) {
+    if (size_ == capacity_) Grow(capacity_ * 2);
+    head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
+    new (&slots_[head_]) T(std::move(value));
+    ++size_;
+  }
+  // O(1): exchanges contents and storage with `other`.
+  void swap(RingQueue& other) noexcept {
+    std::swap(slots_, other.slots_);
+    std::swap(capacity_, other.capacity_);
+    std::swap(head_, other.head_);
+    std::swap(size_, other.size_);
+  }
   T& front() {
     assert(size_ > 0);
     return slots_[head_];

@@ -1,0 +1,398 @@
+// The benchmark module: anythread and its baselines, side by side, built for
+// both backends with anythread_add_module (bench/CMakeLists.txt). Each
+// scenario starts producer threads and returns at once; the JS side times
+// until its callback has seen every call (bench/scenarios.mjs).
+//
+// Baselines are our own small code, the way a C++ author would use each
+// mechanism: node-addon-api's ThreadSafeFunction (a lambda per call) and
+// TypedThreadSafeFunction (a static CallJs and a data pointer) natively;
+// emscripten_async_run_in_main_runtime_thread into an embind callback, and
+// MAIN_THREAD_ASYNC_EM_ASM, in wasm.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anythread/anythread.hpp"
+
+#if ANYTHREAD_WASM
+#include <emscripten.h>
+#include <emscripten/threading.h>
+#endif
+
+// Allocation counter: counts operator new on threads that opted in (the
+// producers), to show the producer path allocates nothing per call.
+namespace {
+thread_local bool t_counting = false;
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(size_t size) {
+  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  std::abort();
+}
+void* operator new(size_t size, std::align_val_t align) {
+  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  size_t a = static_cast<size_t>(align);
+  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+  std::abort();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace anythread;
+
+// Milliseconds on the clock JS compares with: CLOCK_MONOTONIC natively
+// (process.hrtime), performance.now() in wasm (emscripten_get_now, which
+// pthreads align with the main thread).
+double NowMs() {
+#if ANYTHREAD_WASM
+  return emscripten_get_now();
+#else
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+#endif
+}
+
+Value Fail(Env env, const std::string& message) {
+  return ThrowError(env, ErrorKind::kTypeError, "InvalidArg", message);
+}
+
+size_t Count(const CallbackInfo& info, size_t i) {
+  return i < info.Length() && info[i].IsNumber()
+             ? static_cast<size_t>(std::max(0.0, info[i].AsNumber()))
+             : 0;
+}
+
+// Splits `total` calls over `producers` threads: fn(producer, first, count).
+template <typename Fn>
+void Produce(size_t producers, size_t total, Fn fn) {
+  if (producers == 0) producers = 1;
+  std::thread([=]() mutable {
+    std::vector<std::thread> threads;
+    for (size_t p = 0; p < producers; ++p) {
+      size_t first = total * p / producers;
+      size_t count = total * (p + 1) / producers - first;
+      threads.emplace_back([=]() mutable { fn(p, first, count); });
+    }
+    for (auto& t : threads) t.join();
+  }).detach();
+}
+
+// --- anythread ------------------------------------------------------------
+
+// (cb, producers, total, batched, maxQueue, blocking)
+Value Anythread(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  ThreadsafeFunctionOptions options;
+  options.batched = info.Length() > 3 && info[3].IsBoolean() && info[3].AsBool();
+  options.max_queue_size = Count(info, 4);
+  const CallMode mode = info.Length() > 5 && info[5].IsBoolean() && info[5].AsBool()
+                            ? CallMode::kBlocking
+                            : CallMode::kNonBlocking;
+  auto tsfn = ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>::Create(env, info[0], options);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  Produce(Count(info, 1), Count(info, 2),
+          [tsfn = std::move(tsfn).value(), mode](size_t, size_t first, size_t count) mutable {
+            for (size_t i = 0; i < count; ++i) {
+              uint32_t v = static_cast<uint32_t>(first + i);
+              while (tsfn.Call(v, mode) == Status::kQueueFull) std::this_thread::yield();
+            }
+          });
+  return Value::Undefined(env);
+}
+
+// (cb, count, gapMs): one call at a time, each carrying its send time.
+Value AnythreadLatency(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  auto tsfn = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, info[0]);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  size_t count = Count(info, 1);
+  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
+  std::thread([tsfn = std::move(tsfn).value(), count, gap]() mutable {
+    for (size_t i = 0; i < count; ++i) {
+      (void)tsfn.Call(NowMs(), CallMode::kNonBlocking);
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
+    }
+  }).detach();
+  return Value::Undefined(env);
+}
+
+// (total): queues `total` calls from one producer while the JS thread waits
+// here (so nothing drains), and counts the producer's heap allocations.
+// Returns the allocation count; the calls drain once JS is free again.
+Value AnythreadQueueAll(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  auto tsfn = ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>::Create(env, info[0]);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  size_t total = Count(info, 1);
+  uint64_t allocations = 0;
+  std::thread([&, f = tsfn.value()]() mutable {
+    // Warm the queue's ring to its final size first? No: growth is part of
+    // the cost of queueing a million calls; it is counted and reported.
+    t_counting = true;
+    uint64_t before = g_allocations.load();
+    for (size_t i = 0; i < total; ++i) (void)f.Call(static_cast<uint32_t>(i));
+    allocations = g_allocations.load() - before;
+    t_counting = false;
+  }).join();
+  return Value::Number(env, static_cast<double>(allocations));
+}
+
+// (cb, calls): steady-state producer allocations: a bounded queue (so its
+// ring never grows) with a producer calling `calls` times.
+Value AnythreadSteadyAllocations(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = 1024;
+  auto tsfn = ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>::Create(env, info[0], options);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  size_t calls = std::min<size_t>(Count(info, 1), 1024);
+  uint64_t allocations = 0;
+  std::thread([&, f = tsfn.value()]() mutable {
+    t_counting = true;
+    uint64_t before = g_allocations.load();
+    for (size_t i = 0; i < calls; ++i) (void)f.Call(static_cast<uint32_t>(i));
+    allocations = g_allocations.load() - before;
+    t_counting = false;
+  }).join();
+  return Value::Number(env, static_cast<double>(allocations));
+}
+
+Value Now(const CallbackInfo& info) { return Value::Number(info.env(), NowMs()); }
+
+#if !ANYTHREAD_WASM
+// --- node-addon-api baselines ---------------------------------------------
+
+Napi::Function JsFunction(const CallbackInfo& info) {
+  return info[0].napi().As<Napi::Function>();
+}
+
+// (cb, producers, total): NonBlockingCall with a lambda per call.
+Value NapiLambda(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t producers = std::max<size_t>(1, Count(info, 1));
+  auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, producers);
+  Produce(producers, Count(info, 2), [tsfn](size_t, size_t first, size_t count) mutable {
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t v = static_cast<uint32_t>(first + i);
+      tsfn.NonBlockingCall([v](Napi::Env env, Napi::Function fn) {
+        fn.Call({Napi::Number::New(env, v)});
+      });
+    }
+    tsfn.Release();
+  });
+  return Value::Undefined(env);
+}
+
+void TypedCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, void* data) {
+  if (env == nullptr) return;
+  fn.Call({Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)))});
+}
+using Typed = Napi::TypedThreadSafeFunction<std::nullptr_t, void, TypedCallJs>;
+
+// (cb, producers, total, maxQueue, blocking): a static CallJs and the value
+// carried in the data pointer itself (no allocation per call).
+Value NapiTyped(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t producers = std::max<size_t>(1, Count(info, 1));
+  bool blocking = info.Length() > 4 && info[4].IsBoolean() && info[4].AsBool();
+  Typed tsfn = Typed::New(env.napi(), JsFunction(info), "typed", Count(info, 3), producers);
+  Produce(producers, Count(info, 2), [tsfn, blocking](size_t, size_t first, size_t count) mutable {
+    for (size_t i = 0; i < count; ++i) {
+      void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(first + i));
+      if (blocking) {
+        tsfn.BlockingCall(data);
+      } else {
+        tsfn.NonBlockingCall(data);
+      }
+    }
+    tsfn.Release();
+  });
+  return Value::Undefined(env);
+}
+
+void TypedLatencyCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, double* sent) {
+  if (env != nullptr) fn.Call({Napi::Number::New(env, *sent)});
+  delete sent;
+}
+using TypedLatency = Napi::TypedThreadSafeFunction<std::nullptr_t, double, TypedLatencyCallJs>;
+
+// (cb, count, gapMs, impl): latency of the node-addon-api forms.
+Value NapiLatency(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t count = Count(info, 1);
+  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
+  bool lambda = info[3].IsString() && info[3].AsString() == "lambda";
+  if (lambda) {
+    auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, 1);
+    std::thread([tsfn, count, gap]() mutable {
+      for (size_t i = 0; i < count; ++i) {
+        double sent = NowMs();
+        tsfn.NonBlockingCall([sent](Napi::Env env, Napi::Function fn) {
+          fn.Call({Napi::Number::New(env, sent)});
+        });
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
+      }
+      tsfn.Release();
+    }).detach();
+  } else {
+    auto tsfn = TypedLatency::New(env.napi(), JsFunction(info), "typed", 0, 1);
+    std::thread([tsfn, count, gap]() mutable {
+      for (size_t i = 0; i < count; ++i) {
+        tsfn.NonBlockingCall(new double(NowMs()));
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
+      }
+      tsfn.Release();
+    }).detach();
+  }
+  return Value::Undefined(env);
+}
+
+// (cb, total): Typed with an unbounded queue, all calls queued while JS
+// waits here (memory scenario).
+Value NapiTypedQueueAll(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t total = Count(info, 1);
+  Typed tsfn = Typed::New(env.napi(), JsFunction(info), "typed", 0, 1);
+  std::thread([tsfn, total]() mutable {
+    for (size_t i = 0; i < total; ++i) {
+      tsfn.NonBlockingCall(reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
+    }
+    tsfn.Release();
+  }).join();
+  return Value::Undefined(env);
+}
+
+// (cb, total): the ceiling: a loop on the JS thread calling through Node-API.
+Value NapiLoop(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  Napi::Function fn = JsFunction(info);
+  Napi::Env e = env.napi();
+  size_t total = Count(info, 1);
+  for (size_t i = 0; i < total; ++i) {
+    Napi::HandleScope scope(e);
+    napi_value arg = Napi::Number::New(e, static_cast<double>(i));
+    napi_value result;
+    napi_call_function(e, e.Undefined(), fn, 1, &arg, &result);
+  }
+  return Value::Undefined(env);
+}
+#else
+// --- Emscripten baselines -------------------------------------------------
+
+emscripten::val* g_callback = nullptr;  // Main thread only.
+
+void SetCallback(const Value& fn) {
+  delete g_callback;
+  g_callback = new emscripten::val(fn.val());
+  EM_ASM({ Module["__benchCallback"] = Emval.toValue($0); }, fn.val().as_handle());
+}
+
+void CallCallback(int v) { (*g_callback)(v); }
+void CallCallbackDouble(double v) { (*g_callback)(v); }
+
+// (cb, producers, total, impl): one proxied call per item.
+Value EmPerCall(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  SetCallback(info[0]);
+  bool em_asm = info[3].IsString() && info[3].AsString() == "em-asm";
+  Produce(Count(info, 1), Count(info, 2), [em_asm](size_t, size_t first, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      int v = static_cast<int>(first + i);
+      if (em_asm) {
+        MAIN_THREAD_ASYNC_EM_ASM({ Module["__benchCallback"]($0); }, v);
+      } else {
+        emscripten_async_run_in_main_runtime_thread(EM_FUNC_SIG_VI, &CallCallback, v);
+      }
+    }
+  });
+  return Value::Undefined(env);
+}
+
+// (cb, count, gapMs, impl)
+Value EmLatency(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  SetCallback(info[0]);
+  size_t count = Count(info, 1);
+  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
+  bool em_asm = info[3].IsString() && info[3].AsString() == "em-asm";
+  std::thread([=] {
+    constexpr int kSigVD = EM_FUNC_SIG_RETURN_VALUE_V | EM_FUNC_SIG_WITH_N_PARAMETERS(1) |
+                           EM_FUNC_SIG_SET_PARAM(0, EM_FUNC_SIG_PARAM_D);
+    for (size_t i = 0; i < count; ++i) {
+      double sent = NowMs();
+      if (em_asm) {
+        MAIN_THREAD_ASYNC_EM_ASM({ Module["__benchCallback"]($0); }, sent);
+      } else {
+        emscripten_async_run_in_main_runtime_thread(kSigVD, &CallCallbackDouble, sent);
+      }
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
+    }
+  }).detach();
+  return Value::Undefined(env);
+}
+
+EM_JS(void, bench_call_js, (int v), { Module["__benchCallback"](v); });
+
+// (cb, total, impl): the ceilings: loops on the main thread through embind
+// (a val call) or EM_JS.
+Value EmLoop(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  SetCallback(info[0]);
+  size_t total = Count(info, 1);
+  bool em_js = info[2].IsString() && info[2].AsString() == "em-js";
+  for (size_t i = 0; i < total; ++i) {
+    if (em_js) {
+      bench_call_js(static_cast<int>(i));
+    } else {
+      (*g_callback)(static_cast<int>(i));
+    }
+  }
+  return Value::Undefined(env);
+}
+#endif
+
+}  // namespace
+
+ANYTHREAD_MODULE(m) {
+  m.Export("anythread", &Anythread);
+  m.Export("anythreadLatency", &AnythreadLatency);
+  m.Export("anythreadQueueAll", &AnythreadQueueAll);
+  m.Export("anythreadSteadyAllocations", &AnythreadSteadyAllocations);
+  m.Export("now", &Now);
+#if !ANYTHREAD_WASM
+  m.Export("napiLambda", &NapiLambda);
+  m.Export("napiTyped", &NapiTyped);
+  m.Export("napiLatency", &NapiLatency);
+  m.Export("napiTypedQueueAll", &NapiTypedQueueAll);
+  m.Export("napiLoop", &NapiLoop);
+#else
+  m.Export("emPerCall", &EmPerCall);
+  m.Export("emLatency", &EmLatency);
+  m.Export("emLoop", &EmLoop);
+#endif
+}
