@@ -310,7 +310,12 @@ void SetCallback(const Value& fn) {
 }
 
 void CallCallback(int v) { (*g_callback)(v); }
-void CallCallbackDouble(double v) { (*g_callback)(v); }
+
+// Send times for the per-call latency baseline: 3.1.6 proxies int
+// arguments only (a double signature never runs), so the call carries an
+// index into this table, written before the call is proxied.
+std::vector<double>* g_sent = nullptr;
+void CallCallbackSent(int i) { (*g_callback)((*g_sent)[i]); }
 
 // (cb, producers, total, impl): one proxied call per item.
 Value EmPerCall(const CallbackInfo& info) {
@@ -339,15 +344,17 @@ Value EmLatency(const CallbackInfo& info) {
   size_t count = Count(info, 1);
   double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
   bool em_asm = info[3].IsString() && info[3].AsString() == "em-asm";
+  delete g_sent;
+  g_sent = new std::vector<double>(count);
   std::thread([=] {
-    constexpr int kSigVD = EM_FUNC_SIG_RETURN_VALUE_V | EM_FUNC_SIG_WITH_N_PARAMETERS(1) |
-                           EM_FUNC_SIG_SET_PARAM(0, EM_FUNC_SIG_PARAM_D);
     for (size_t i = 0; i < count; ++i) {
       double sent = NowMs();
       if (em_asm) {
         MAIN_THREAD_ASYNC_EM_ASM({ Module["__benchCallback"]($0); }, sent);
       } else {
-        emscripten_async_run_in_main_runtime_thread(kSigVD, &CallCallbackDouble, sent);
+        (*g_sent)[i] = sent;
+        emscripten_async_run_in_main_runtime_thread(EM_FUNC_SIG_VI, &CallCallbackSent,
+                                                    static_cast<int>(i));
       }
       std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
     }

@@ -1,0 +1,100 @@
+// The browser half of `npm run bench`: the wasm backend and Web Worker
+// baselines in this page; results go to window.__benchResults.
+import { loadModule } from 'anythread';
+import factory from '../dist/web/anythread_bench.mjs';
+import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL } from '../scenarios.mjs';
+
+const params = new URLSearchParams(location.search);
+const quick = params.has('quick');
+const total = quick ? 20_000 : TOTAL;
+const runs = quick ? 1 : 5;
+const backend = 'wasm-chromium';
+const logEl = document.getElementById('log');
+const lines = [];
+const log = (line) => {
+  lines.push(line);
+  logEl.textContent = lines.join('\n');
+};
+
+const WORKER = `
+onmessage = ({ data: { count, batch } }) => {
+  if (batch === 1) { for (let i = 0; i < count; i++) postMessage(i); return; }
+  for (let i = 0; i < count; i += batch) {
+    const n = Math.min(batch, count - i);
+    const a = new Float64Array(n);
+    for (let j = 0; j < n; j++) a[j] = i + j;
+    postMessage(a, [a.buffer]);
+  }
+};`;
+
+async function jsBaselines() {
+  const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
+  const out = [];
+  for (const batch of [1, 1000]) {
+    const name = batch === 1 ? 'js-postmessage' : 'js-postmessage-1000';
+    for (const p of [1, 2, 4]) {
+      const workers = Array.from({ length: p }, () => new Worker(url));
+      const values = [];
+      for (let r = 0; r < runs; r++) {
+        const ms = await timeUntilSeen((cb) => {
+          workers.forEach((w, i) => {
+            w.onmessage = (e) => cb(e.data);
+            w.postMessage({ count: Math.floor(total * (i + 1) / p) - Math.floor(total * i / p), batch });
+          });
+        }, total, { batched: batch !== 1 });
+        values.push((total / ms) * 1000);
+      }
+      workers.forEach((w) => w.terminate());
+      const rec = record('throughput', backend, name, p, 'calls/s', values);
+      log(`${backend} throughput ${name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
+      out.push(rec);
+    }
+  }
+  return out;
+}
+
+async function main() {
+  const { exports: m } = await loadModule({
+    factory,
+    mainScriptUrl: new URL('../dist/web/anythread_bench.mjs', import.meta.url),
+  });
+  const impls = [
+    { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
+    { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
+    { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
+    { name: 'em-asm', start: (cb, p, n) => m.emPerCall(cb, p, n, 'em-asm') },
+    { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
+    { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
+  ];
+  const records = [
+    ...(await throughput({ backend, impls, runs, total, log })),
+    ...(await jsBaselines()),
+    ...(await latency({
+      backend,
+      impls: [
+        { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
+        { name: 'em-async-run', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'async-run') },
+        { name: 'em-asm', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'em-asm') },
+      ],
+      count: quick ? 50 : 2000,
+      runs: quick ? 1 : 3,
+      now: () => performance.now(),  // emscripten_get_now's clock in browsers
+      log,
+    })),
+    ...(await backpressure({
+      backend,
+      impls: [{ name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) }],
+      runs: quick ? 1 : 3,
+      total,
+      log,
+    })),
+  ];
+  const steady = m.anythreadSteadyAllocations(() => {}, 1024);
+  records.push(record('allocations-steady', backend, 'anythread', 1, 'allocs/call', [steady / 1024]));
+  window.__benchResults = records;
+}
+
+main().catch((err) => {
+  log(`error: ${err.message}`);
+  window.__benchError = String(err && err.stack || err);
+});

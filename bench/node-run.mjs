@@ -1,0 +1,172 @@
+// One backend's benchmarks in Node (bench/run.mjs starts one process per
+// backend): node bench/node-run.mjs native|wasm > records.json
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { loadModule } from 'anythread';
+import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL } from './scenarios.mjs';
+
+const backend = process.argv[2];
+const quick = process.argv.includes('--quick');  // A smoke run: tiny sizes.
+const log = (line) => process.stderr.write(`${line}\n`);
+const dir = fileURLToPath(new URL('./dist', import.meta.url));
+const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: [backend] });
+const total = quick ? 20_000 : TOTAL;
+const runs = quick ? 1 : 5;
+
+// JS baseline: worker_threads postMessage, one item per message or arrays
+// of 1000. Workers start (and are ready) before timing begins.
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ count, batch }) => {
+  if (batch === 1) { for (let i = 0; i < count; i++) parentPort.postMessage(i); return; }
+  for (let i = 0; i < count; i += batch) {
+    const n = Math.min(batch, count - i);
+    const a = new Float64Array(n);
+    for (let j = 0; j < n; j++) a[j] = i + j;
+    parentPort.postMessage(a);
+  }
+});`;
+async function postMessageImpl(batch) {
+  return {
+    name: batch === 1 ? 'js-postmessage' : 'js-postmessage-1000',
+    batched: batch !== 1,
+    async prepare(p) {
+      this.workers = await Promise.all(
+        Array.from({ length: p }, () => new Promise((resolve) => {
+          const w = new Worker(WORKER, { eval: true });
+          w.once('online', () => resolve(w));
+        })),
+      );
+    },
+    start(cb, p, n) {
+      this.workers.forEach((w, i) => {
+        w.removeAllListeners('message');
+        w.on('message', cb);
+        w.postMessage({ count: Math.floor(n * (i + 1) / p) - Math.floor(n * i / p), batch });
+      });
+    },
+    async finish() {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+async function jsBaselines() {
+  const out = [];
+  for (const batch of [1, 1000]) {
+    const impl = await postMessageImpl(batch);
+    for (const p of [1, 2, 4]) {
+      await impl.prepare(p);
+      const values = [];
+      for (let r = 0; r < runs; r++) {
+        const ms = await timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
+        values.push((total / ms) * 1000);
+      }
+      await impl.finish();
+      const rec = record('throughput', backend, impl.name, p, 'calls/s', values);
+      log(`${backend} throughput ${impl.name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
+      out.push(rec);
+    }
+  }
+  return out;
+}
+
+const anythread = [
+  { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
+  { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
+];
+const baselines = backend === 'native'
+  ? [
+      { name: 'napi-typed', start: (cb, p, n) => m.napiTyped(cb, p, n, 0, false) },
+      { name: 'napi-lambda', start: (cb, p, n) => m.napiLambda(cb, p, n) },
+      { name: 'napi-call-loop (ceiling)', ceiling: true, start: (cb, p, n) => setImmediate(() => m.napiLoop(cb, n)) },
+    ]
+  : [
+      { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
+      { name: 'em-asm', start: (cb, p, n) => m.emPerCall(cb, p, n, 'em-asm') },
+      { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setImmediate(() => m.emLoop(cb, n, 'embind')) },
+      { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setImmediate(() => m.emLoop(cb, n, 'em-js')) },
+    ];
+
+// The producers' clock: CLOCK_MONOTONIC, which emscripten_get_now also reads
+// in Node (process.hrtime).
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const latencyImpls = backend === 'native'
+  ? [
+      { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
+      { name: 'napi-typed', start: (cb, n, gap) => m.napiLatency(cb, n, gap, 'typed') },
+      { name: 'napi-lambda', start: (cb, n, gap) => m.napiLatency(cb, n, gap, 'lambda') },
+    ]
+  : [
+      { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
+      { name: 'em-async-run', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'async-run') },
+      { name: 'em-asm', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'em-asm') },
+    ];
+const backpressureImpls = [
+  { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) },
+  ...(backend === 'native'
+    ? [{ name: 'napi-typed', start: (cb, p, n) => m.napiTyped(cb, p, n, 1024, true) }]
+    : []),
+];
+
+async function memory() {
+  const out = [];
+  const readHwm = () => {
+    try {
+      const status = fs.readFileSync('/proc/self/status', 'utf8');
+      return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) * 1024;
+    } catch {
+      return NaN;
+    }
+  };
+  const impls = [
+    { name: 'anythread', queue: (cb, n) => m.anythreadQueueAll(cb, n) },
+    ...(backend === 'native' ? [{ name: 'napi-typed', queue: (cb, n) => m.napiTypedQueueAll(cb, n) }] : []),
+  ];
+  for (const impl of impls) {
+    const perCall = [];
+    const peaks = [];
+    for (let r = 0; r < (quick ? 1 : 3); r++) {
+      globalThis.gc?.();
+      const before = process.memoryUsage().rss;
+      let seen = 0;
+      let resolveDone;
+      const drained = new Promise((r2) => (resolveDone = r2));
+      const hold = setInterval(() => {}, 1 << 30);
+      impl.queue(() => { if (++seen === total) resolveDone(); }, total);
+      const queued = process.memoryUsage().rss;  // Everything queued, nothing drained.
+      await drained;
+      clearInterval(hold);
+      perCall.push((queued - before) / total);
+      peaks.push(readHwm());
+    }
+    out.push(record('memory-queued', backend, impl.name, 1, 'bytes/call', perCall));
+    out.push(record('memory-peak-rss', backend, impl.name, 1, 'bytes', peaks));
+    log(`${backend} memory ${impl.name}: ${out.at(-2).median.toFixed(1)} bytes per queued call`);
+  }
+  // Producer-path allocations: 1024 calls into a bounded queue (steady
+  // state), and TOTAL calls into an unbounded one (its ring grows).
+  const steady = m.anythreadSteadyAllocations(() => {}, 1024);
+  out.push(record('allocations-steady', backend, 'anythread', 1, 'allocs/call', [steady / 1024]));
+  let seen = 0;
+  let resolveDone;
+  const drained = new Promise((r) => (resolveDone = r));
+  const growth = m.anythreadQueueAll(() => { if (++seen === total) resolveDone(); }, total);
+  await drained;
+  out.push(record('allocations-unbounded', backend, 'anythread', 1, 'allocs/call', [growth / total]));
+  log(`${backend} allocations: ${steady} per 1024 steady calls, ${growth} per ${total} unbounded`);
+  return out;
+}
+
+const records = [
+  ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
+  ...(await jsBaselines()),
+  ...(await latency({ backend, impls: latencyImpls, count: quick ? 50 : 2000, runs: quick ? 1 : 3, now, log })),
+  ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
+  ...(await memory()),
+];
+// Exit explicitly: a stalled baseline (node-addon-api's bounded blocking
+// queue losing a wake-up, nodejs/node#58723) leaves producers blocked forever
+// on a ref'd threadsafe function, which would keep this process alive.
+process.stdout.write(JSON.stringify(records), () => process.exit(0));

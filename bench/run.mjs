@@ -1,0 +1,199 @@
+// `npm run bench`: every scenario on the native backend in Node, the wasm
+// backend in Node and the wasm backend in headless Chromium, each against its
+// baselines in the same run; writes bench/results.json and bench/RESULTS.md.
+// `--quick`: tiny sizes, one run each, results printed only (a smoke test).
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'vite';
+import { chromium } from 'playwright';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function runNodeBackend(backend) {
+  return new Promise((resolve, reject) => {
+    const args = [path.join(here, 'node-run.mjs'), backend, ...(quick ? ['--quick'] : [])];
+    const child = spawn(process.execPath, ['--expose-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${backend} benchmark exited with ${code}`));
+      resolve(JSON.parse(out));
+    });
+  });
+}
+
+async function runBrowser() {
+  const server = await createServer({
+    configFile: path.join(here, 'browser', 'vite.config.mjs'),
+    server: { port: 0 },
+  });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    let printed = 0;
+    const url = `${server.resolvedUrls.local[0]}${quick ? '?quick' : ''}`;
+    await page.goto(url);
+    const poll = setInterval(async () => {
+      try {
+        const text = await page.textContent('#log');
+        const lines = text.split('\n');
+        for (; printed < lines.length; printed++) if (lines[printed] !== 'loading') log(lines[printed]);
+      } catch {}
+    }, 1000);
+    await page.waitForFunction(() => window.__benchResults || window.__benchError, undefined, {
+      timeout: 20 * 60_000,
+    });
+    clearInterval(poll);
+    const error = await page.evaluate(() => window.__benchError);
+    if (error) throw new Error(`browser benchmark: ${error}`);
+    return { records: await page.evaluate(() => window.__benchResults), version: browser.version() };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+const fmt = (r) => {
+  if (r.unit === 'calls/s') return `${(r.median / 1e6).toFixed(2)} M/s (${(r.min / 1e6).toFixed(2)}–${(r.max / 1e6).toFixed(2)})`;
+  if (r.unit === 'us') return `${r.median.toFixed(1)} µs (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
+  if (r.unit === 'bytes') return `${(r.median / 2 ** 20).toFixed(0)} MiB`;
+  if (r.unit === 'bytes/call') return `${r.median.toFixed(1)} B (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
+  return `${r.median.toFixed(4)}`;
+};
+
+function find(records, scenario, backend, impl, producers) {
+  return records.find((r) => r.scenario === scenario && r.backend === backend && r.impl === impl &&
+    (producers === undefined || r.producers === producers));
+}
+
+function table(records, scenario, backend) {
+  const rows = records.filter((r) => r.scenario === scenario && r.backend === backend);
+  if (!rows.length) return '';
+  const lines = ['| impl | producers | median (min–max) | anythread / impl |', '| --- | --- | --- | --- |'];
+  for (const r of rows) {
+    const ours = find(records, scenario, backend, 'anythread', r.producers) ??
+      find(records, scenario, backend, 'anythread', 1);
+    const ratio = ours && r.impl !== 'anythread' && r.median > 0 ? (ours.median / r.median).toFixed(2) : '';
+    const stalled = r.stalledRuns ? ` **stalled ${r.stalledRuns}/${r.runs} runs**` : '';
+    lines.push(`| ${r.impl} | ${r.producers || 'JS thread'} | ${fmt(r)}${stalled} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+function targets(records) {
+  const out = [];
+  const check = (label, value, goal, higherIsBetter = true) => {
+    if (value === undefined || Number.isNaN(value)) return out.push(`| ${label} | n/a | ${goal} | not measured |`);
+    const met = higherIsBetter ? value >= goal : value <= goal;
+    const how = met ? 'met' : `missed by ${(higherIsBetter ? goal - value : value - goal).toFixed(2)}`;
+    out.push(`| ${label} | ${value.toFixed(2)} | ${higherIsBetter ? '≥' : '≤'} ${goal} | ${how} |`);
+  };
+  const ratio = (backend, a, b, p, scenario = 'throughput') => {
+    const x = find(records, scenario, backend, a, p);
+    const y = find(records, scenario, backend, b, p);
+    return x && y ? x.median / y.median : undefined;
+  };
+  for (const p of [1, 2]) {
+    check(`native, per item, ${p} producer(s): anythread / napi-typed`, ratio('native', 'anythread', 'napi-typed', p), 3);
+    check(`native, per item, ${p} producer(s): anythread / napi-lambda`, ratio('native', 'anythread', 'napi-lambda', p), 4);
+    check(`native, batched, ${p} producer(s): anythread-batched / napi-typed`, ratio('native', 'anythread-batched', 'napi-typed', p), 8);
+  }
+  for (const backend of ['wasm', 'wasm-chromium']) {
+    for (const p of [1, 2, 4]) {
+      check(`${backend}, per item, ${p} producer(s): anythread / em-async-run`, ratio(backend, 'anythread', 'em-async-run', p), 10);
+      check(`${backend}, batched, ${p} producer(s): anythread-batched / em-async-run`, ratio(backend, 'anythread-batched', 'em-async-run', p), 15);
+    }
+  }
+  for (const [backend, base] of [['native', 'napi-typed'], ['wasm', 'em-async-run'], ['wasm-chromium', 'em-async-run']]) {
+    for (const s of ['latency-p50', 'latency-p99']) {
+      check(`${backend}, ${s}: anythread / ${base} (lower is better)`, ratio(backend, 'anythread', base, 1, s), 1, false);
+    }
+  }
+  for (const backend of ['native', 'wasm', 'wasm-chromium']) {
+    const bp = find(records, 'backpressure', backend, 'anythread');
+    if (bp) check(`${backend}, backpressure: stalled runs of anythread`, bp.stalledRuns, 0, false);
+  }
+  for (const backend of ['native', 'wasm', 'wasm-chromium']) {
+    const a = find(records, 'allocations-steady', backend, 'anythread');
+    if (a) check(`${backend}, producer-path heap allocations per call (steady state)`, a.median, 0.01, false);
+  }
+  return ['| target | measured | goal | verdict |', '| --- | --- | --- | --- |', ...out].join('\n');
+}
+
+function emccVersion() {
+  try {
+    return execFileSync('emcc', ['--version'], { env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } })
+      .toString().split('\n')[0];
+  } catch {
+    return 'unknown';
+  }
+}
+
+const records = [];
+records.push(...(await runNodeBackend('native')));
+records.push(...(await runNodeBackend('wasm')));
+const browser = await runBrowser();
+records.push(...browser.records);
+
+if (quick) {
+  log(`bench --quick: ${records.length} records, all scenarios ran.`);
+  process.exit(0);
+}
+
+const cpus = os.cpus();
+const env = {
+  date: new Date().toISOString(),
+  machine: `${cpus[0]?.model ?? 'unknown CPU'} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+  node: process.version,
+  chromium: browser.version,
+  emscripten: emccVersion(),
+};
+fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify({ env, records }, null, 2)}\n`);
+
+const sections = [
+  ['Throughput (a): 1,000,000 calls in total, the callback only counts', 'throughput'],
+  ['Idle latency (b), p50: one call per 1 ms, 2,000 calls, call to callback', 'latency-p50'],
+  ['Idle latency (b), p99', 'latency-p99'],
+  ['Backpressure (c): max_queue_size 1024, blocking calls, 2 producers', 'backpressure'],
+  ['Memory (d): resident memory per queued call, 1,000,000 calls queued before the JS thread drains', 'memory-queued'],
+  ['Memory (d): peak resident set of the process', 'memory-peak-rss'],
+  ['Heap allocations per call on the producer path, steady state (bounded queue, 1024 calls)', 'allocations-steady'],
+  ['Heap allocations per call on the producer path, 1,000,000 calls into an unbounded queue (ring growth)', 'allocations-unbounded'],
+];
+let md = `# Benchmark results
+
+Written by \`npm run bench\` (bench/run.mjs) from one real run; every ratio
+compares implementations measured in that same run. Medians of several runs
+(min–max in brackets). Backends: \`native\` (Node-API addon in Node),
+\`wasm\` (Emscripten build in Node), \`wasm-chromium\` (Emscripten build in
+headless Chromium).
+
+- Date: ${env.date}
+- Machine: ${env.machine}
+- Node ${env.node}, Chromium ${env.chromium}, ${env.emscripten}
+
+## Targets
+
+${targets(records)}
+
+`;
+for (const [title, scenario] of sections) {
+  md += `## ${title}\n\n`;
+  for (const backend of ['native', 'wasm', 'wasm-chromium']) {
+    const t = table(records, scenario, backend);
+    if (t) md += `### ${backend}\n\n${t}\n\n`;
+  }
+}
+md += fs.readFileSync(path.join(here, 'NOTES.md'), 'utf8');
+fs.writeFileSync(path.join(here, 'RESULTS.md'), md);
+log('wrote bench/results.json and bench/RESULTS.md');
