@@ -52,12 +52,19 @@ namespace {
 
 using namespace anythread;
 
+#if ANYTHREAD_WASM
+// performance.timeOrigin + performance.now(): comparable across the main
+// thread and workers. (emscripten_get_now in a pthread subtracts a drift
+// measured once at thread start, which includes that start's message delay:
+// an offset of up to hundreds of microseconds that differs per thread.)
+EM_JS(double, bench_now_ms, (), { return performance.timeOrigin + performance.now(); });
+#endif
+
 // Milliseconds on the clock JS compares with: CLOCK_MONOTONIC natively
-// (process.hrtime), performance.now() in wasm (emscripten_get_now, which
-// pthreads align with the main thread).
+// (process.hrtime), performance.timeOrigin + now() in wasm.
 double NowMs() {
 #if ANYTHREAD_WASM
-  return emscripten_get_now();
+  return bench_now_ms();
 #else
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now().time_since_epoch())

@@ -89,9 +89,11 @@ const baselines = backend === 'native'
       { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setImmediate(() => m.emLoop(cb, n, 'em-js')) },
     ];
 
-// The producers' clock: CLOCK_MONOTONIC, which emscripten_get_now also reads
-// in Node (process.hrtime).
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+// The producers' clock (bench_module.cpp NowMs): CLOCK_MONOTONIC natively,
+// performance.timeOrigin + performance.now() in wasm.
+const now = backend === 'native'
+  ? () => Number(process.hrtime.bigint()) / 1e6
+  : () => performance.timeOrigin + performance.now();
 const latencyImpls = backend === 'native'
   ? [
       { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },

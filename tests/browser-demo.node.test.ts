@@ -15,7 +15,7 @@ let browser: Browser;
 beforeAll(async () => {
   server = await createServer({
     configFile: path.join(root, 'examples/browser-demo/vite.config.mjs'),
-    server: { port: 0, strictPort: false },
+    server: { port: 0, strictPort: false, hmr: false },
     logLevel: 'silent',
   });
   await server.listen();
@@ -39,7 +39,7 @@ test('the demo page completes every callback and is screenshotted', async () => 
     { timeout: 60_000 },
   );
   const status = await page.textContent('#status');
-  expect(status).toBe('completed: 100/100 seed callbacks, 1024/1024 progress callbacks from 4 threads');
+  expect(status, `page errors: ${errors.join('; ')}`).toBe('completed: 100/100 seed callbacks, 1024/1024 progress callbacks from 4 threads');
   expect(await page.textContent('#progress')).toMatch(/checksum \d+ verified$/);
   const file = path.join(root, 'test-output', 'browser-demo.png');
   fs.mkdirSync(path.dirname(file), { recursive: true });

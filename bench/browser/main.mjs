@@ -66,9 +66,10 @@ async function main() {
     { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
+  const only = params.get('only');  // e.g. ?only=latency, when investigating
   const records = [
-    ...(await throughput({ backend, impls, runs, total, log })),
-    ...(await jsBaselines()),
+    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, runs, total, log })),
+    ...(only ? [] : await jsBaselines()),
     ...(await latency({
       backend,
       impls: [
@@ -78,7 +79,7 @@ async function main() {
       ],
       count: quick ? 50 : 2000,
       runs: quick ? 1 : 3,
-      now: () => performance.now(),  // emscripten_get_now's clock in browsers
+      now: () => performance.timeOrigin + performance.now(),  // NowMs's clock
       log,
     })),
     ...(await backpressure({

@@ -24,6 +24,9 @@
 
 namespace anythread {
 
+// The numeric fast path pays off from this many items on: a direct napi_call_function beats creating the batch array for a few items.
+constexpr size_t kBackendMinFastPathRun = 4;
+
 class Env {
  public:
   Env() = default;

@@ -165,6 +165,10 @@ struct CallItem {
 
 // Payloads delivered through the numeric fast path (CallForEach): one
 // wasm/Node-API transition per batch instead of one per item.
+// Shorter runs of numbers are delivered by direct calls (DeliverNumbers);
+// where the break-even lies depends on the engine, so the backend says.
+constexpr size_t kMinFastPathRun = kBackendMinFastPathRun;
+
 template <typename T>
 constexpr bool kNumericPayload =
     std::is_arithmetic<T>::value && !std::is_same<T, bool>::value;
@@ -259,6 +263,15 @@ class TsfnState final : public DrainTarget,
     }
     numbers_.push_back(0);  // The stop slot (see Abort).
     const bool leading_null = S == ErrorStrategy::kCalleeHandled;
+    if (!batched_ && run < kMinFastPathRun) {
+      // A few items (an idle stream): direct calls cost less than setting
+      // up the JS loop, which pays off from a handful of items on.
+      for (size_t i = 0; i < run; ++i) {
+        if (i > 0 && queue_.AbortRequested()) return i;
+        Deliver(env, fn, items[i]);
+      }
+      return run;
+    }
     if (batched_) {
       Value array = MakeFloat64Array(env, numbers_.data(), run);
       CallOutcome outcome =

@@ -47,6 +47,9 @@ void anythread_keep_alive(int delta);    // Node: hold the event loop if > 0.
 
 namespace anythread {
 
+// The numeric fast path pays off from this many items on: one wasm-to-JS transition beats the several a direct call through embind makes.
+constexpr size_t kBackendMinFastPathRun = 1;
+
 class Env {};  // One runtime per module instance: nothing to carry.
 
 class Value {

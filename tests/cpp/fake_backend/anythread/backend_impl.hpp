@@ -25,6 +25,9 @@
 
 namespace anythread {
 
+// The numeric fast path pays off from this many items on: as natively, so the tests cover both delivery paths.
+constexpr size_t kBackendMinFastPathRun = 4;
+
 class Value;
 struct CallOutcome;
 
