@@ -1,48 +1,9 @@
-// CommonJS entry: the native backend, loaded synchronously (see README).
-import type { Api, BackendInfo, BackendName, LoadOptions } from './types';
-export type { AbortStats, Api, AnythreadError, BackendInfo, BackendName, LoadOptions, LoadedModule, NodeModuleOptions, BrowserModuleOptions, QueueStatusCounts, StatusName } from './types';
+// CommonJS entry: the native backend, loaded synchronously; load() gives the
+// API on any backend, loadModule() loads a user's module (see README).
+import type { Api, LoadOptions, loadModule } from './types';
 
-export declare function load(options?: LoadOptions): Promise<Api>;
-export { loadModule } from './types';
-export declare const backend: BackendName;
-export declare const backendInfo: BackendInfo;
-export declare const callThreadsafeFunction: Api['callThreadsafeFunction'];
-export declare const callThreadsafeFunctionFatal: Api['callThreadsafeFunctionFatal'];
-export declare const threadsafeFunctionThrowError: Api['threadsafeFunctionThrowError'];
-export declare const threadsafeFunctionFatalMode: Api['threadsafeFunctionFatalMode'];
-export declare const threadsafeFunctionFatalNativeError: Api['threadsafeFunctionFatalNativeError'];
-export declare const callLongThreadsafeFunction: Api['callLongThreadsafeFunction'];
-export declare const threadsafeFunctionThrowErrorWithStatus: Api['threadsafeFunctionThrowErrorWithStatus'];
-export declare const threadsafeFunctionBuildThrowErrorWithStatus: Api['threadsafeFunctionBuildThrowErrorWithStatus'];
-export declare const threadsafeFunctionFatalModeError: Api['threadsafeFunctionFatalModeError'];
-export declare const threadsafeFunctionClosureCapture: Api['threadsafeFunctionClosureCapture'];
-export declare const tsfnCallWithCallback: Api['tsfnCallWithCallback'];
-export declare const tsfnAsyncCall: Api['tsfnAsyncCall'];
-export declare const acceptThreadsafeFunction: Api['acceptThreadsafeFunction'];
-export declare const acceptThreadsafeFunctionFatal: Api['acceptThreadsafeFunctionFatal'];
-export declare const acceptThreadsafeFunctionTupleArgs: Api['acceptThreadsafeFunctionTupleArgs'];
-export declare const acceptThreadsafeFunctionTupleNoFnArgs: Api['acceptThreadsafeFunctionTupleNoFnArgs'];
-export declare const tsfnReturnPromise: Api['tsfnReturnPromise'];
-export declare const tsfnReturnPromiseTimeout: Api['tsfnReturnPromiseTimeout'];
-export declare const callAsyncWithUnknownReturnValue: Api['callAsyncWithUnknownReturnValue'];
-export declare const tsfnThrowFromJs: Api['tsfnThrowFromJs'];
-export declare const tsfnThrowFromJsCatch: Api['tsfnThrowFromJsCatch'];
-export declare const tsfnThrowFromJsCatchHandled: Api['tsfnThrowFromJsCatchHandled'];
-export declare const tsfnThrowFromJsCatchRecover: Api['tsfnThrowFromJsCatchRecover'];
-export declare const tsfnThrowFromJsCatchDropInThread: Api['tsfnThrowFromJsCatchDropInThread'];
-export declare const tsfnThrowFromJsCallbackContainsTsfn: Api['tsfnThrowFromJsCallbackContainsTsfn'];
-export declare const spawnThreadInThread: Api['spawnThreadInThread'];
-export declare const tsfnInEither: Api['tsfnInEither'];
-export declare const tsfnWeak: Api['tsfnWeak'];
-export declare const buildThreadsafeFunctionFromFunction: Api['buildThreadsafeFunctionFromFunction'];
-export declare const buildThreadsafeFunctionFromFunctionCalleeHandle: Api['buildThreadsafeFunctionFromFunctionCalleeHandle'];
-export declare const receiveObjectOnlyFromJs: Api['receiveObjectOnlyFromJs'];
-export declare const callbackReturnPromise: Api['callbackReturnPromise'];
-export declare const testWorkers: Api['testWorkers'];
-export declare const testThreadsafeFunction: Api['testThreadsafeFunction'];
-export declare const testTsfnError: Api['testTsfnError'];
-export declare const A: Api['A'];
-export declare const tsfnCallSync: Api['tsfnCallSync'];
-export declare const tsfnQueueStatuses: Api['tsfnQueueStatuses'];
-export declare const tsfnBlockingOnJsThread: Api['tsfnBlockingOnJsThread'];
-export declare const tsfnAbort: Api['tsfnAbort'];
+declare const anythread: Api & {
+  load(options?: LoadOptions): Promise<Api>;
+  loadModule: typeof loadModule;
+};
+export = anythread;
