@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The core's GoogleTest suite, plain and under ThreadSanitizer.
+# The core's GoogleTest suite: plain, under ThreadSanitizer, and under
+# AddressSanitizer + UndefinedBehaviorSanitizer with leak checking.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-for variant in plain:"" tsan:thread; do
+for variant in plain:"" tsan:thread asan:address; do
   dir=build/core-${variant%%:*}
   sanitize=${variant#*:}
   if [[ ! -f $dir/build.ninja ]]; then
@@ -12,5 +13,7 @@ for variant in plain:"" tsan:thread; do
   cmake --build "$dir" --parallel "$jobs" | { grep -vE '^\[' || true; }
   echo "core tests (${variant%%:*}):"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     ctest --test-dir "$dir" --output-on-failure --parallel "$jobs" | tail -n 3
 done

@@ -435,7 +435,9 @@ TEST_F(TsfnTest, AbortFromACallbackStopsTheFastPathAtOnce) {
   Recorder r;
   ThreadsafeFunction<double, ErrorStrategy::kFatal> t;
   r.reply = [&](Env env, const std::vector<Value>& args) {
-    if (args[0].AsNumber() == 3) EXPECT_EQ(t.Abort(), Status::kOk);
+    if (args[0].AsNumber() == 3) {
+      EXPECT_EQ(t.Abort(), Status::kOk);
+    }
     return CallOutcome{false, Value::Undefined(env)};
   };
   t = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
