@@ -73,8 +73,11 @@ function(anythread_add_module name)
       CXX_VISIBILITY_PRESET hidden)
     target_include_directories(${name} PRIVATE
       "${node_api_inc}" "${napi_dir}" "${ANYTHREAD_ROOT}/native/include")
+    # SWALLOW_UNTHROWABLE_EXCEPTIONS: while a Worker's environment is being
+    # torn down, JS cannot run and node-addon-api would otherwise abort the
+    # process when it fails to throw; it then drops the error instead.
     target_compile_definitions(${name} PRIVATE
-      NAPI_VERSION=8 NAPI_DISABLE_CPP_EXCEPTIONS)
+      NAPI_VERSION=8 NAPI_DISABLE_CPP_EXCEPTIONS NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS)
     target_compile_options(${name} PRIVATE -fno-exceptions -Wall -Wextra)
     target_link_libraries(${name} PRIVATE anythread_core ${CMAKE_JS_LIB})
   elseif(EMSCRIPTEN)

@@ -161,7 +161,9 @@ inline CallOutcome CallFunction(Env env, const Value& fn,
   if (e.IsExceptionPending()) {
     outcome.value = e.GetAndClearPendingException().Value();
   } else {
-    outcome.value = Napi::Error::New(e, "JS call failed").Value();
+    // No exception, yet the call failed: the environment is terminating (a
+    // Worker being stopped) and JS cannot run. Nothing to report.
+    outcome.value = e.Undefined();
   }
   return outcome;
 }
@@ -431,7 +433,8 @@ inline Value ThrowValue(Env env, const Value& value) {
 }
 
 inline void ReportUncaught(Env env, const Value& error) {
-  // Node: emits 'uncaughtException' (exit code 1 when unhandled).
+  // Node: emits 'uncaughtException' (exit code 1 when unhandled). While the
+  // environment terminates this fails quietly: nothing can handle it then.
   napi_fatal_exception(env.raw(), error.napi());
 }
 

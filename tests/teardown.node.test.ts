@@ -1,0 +1,48 @@
+// Scenario: a worker_threads Worker loads anythread, starts producers, and is
+// terminated mid-flight (or exits by itself with calls still queued). The
+// main process must neither crash nor hang, and keeps working afterwards.
+// Producer threads outliving their environment get Closing and must not
+// touch freed memory (the core's state outlives the environment).
+import { describe, expect, test } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { backends, api, recorder } from './helpers/backends';
+
+const TRIALS = 20;
+const fixture = new URL('./fixtures/teardown-worker.mjs', import.meta.url);
+
+function startWorker(backend: string, exitSoon: boolean) {
+  const worker = new Worker(fixture, { workerData: { backend, exitSoon } });
+  const started = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  return { worker, started, exited };
+}
+
+describe.each(backends)('%s', (backend) => {
+  test(`${TRIALS} Workers terminated mid-flight: no crash, no hang`, async () => {
+    for (let t = 0; t < TRIALS; t++) {
+      const w = startWorker(backend, false);
+      await w.started;
+      await new Promise((r) => setTimeout(r, (t * 7) % 20));  // Vary the moment.
+      await w.worker.terminate();
+      await w.exited;
+    }
+    // Still working in this process.
+    const { callThreadsafeFunction } = await api(backend);
+    const rec = recorder(100);
+    callThreadsafeFunction(rec.callback);
+    expect(await rec.done).toHaveLength(100);
+    console.log(`[teardown] ${backend}: ${TRIALS} terminated mid-flight, main process fine`);
+  }, 120_000);
+
+  test(`${TRIALS} Workers exiting by themselves with calls queued`, async () => {
+    for (let t = 0; t < TRIALS; t++) {
+      const w = startWorker(backend, true);
+      await w.started;
+      expect(await w.exited).toBe(0);
+    }
+    console.log(`[teardown] ${backend}: ${TRIALS} exited with calls queued, main process fine`);
+  }, 120_000);
+});
