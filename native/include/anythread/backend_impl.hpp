@@ -144,14 +144,20 @@ struct CallOutcome {
 
 inline CallOutcome CallFunction(Env env, const Value& fn,
                                 const std::vector<Value>& args) {
-  std::vector<napi_value> argv;
-  argv.reserve(args.size());
-  for (const Value& a : args) argv.push_back(a.napi());
+  // On the delivery path: no heap allocation for the usual few arguments.
+  constexpr size_t kInline = 8;
+  napi_value inline_argv[kInline];
+  std::vector<napi_value> heap_argv;
+  napi_value* argv = inline_argv;
+  if (args.size() > kInline) {
+    heap_argv.resize(args.size());
+    argv = heap_argv.data();
+  }
+  for (size_t i = 0; i < args.size(); ++i) argv[i] = args[i].napi();
   Napi::Env e = env.napi();
   napi_value result = nullptr;
-  napi_status status =
-      napi_call_function(env.raw(), e.Undefined(), fn.napi(), argv.size(),
-                         argv.data(), &result);
+  napi_status status = napi_call_function(env.raw(), e.Undefined(), fn.napi(),
+                                          args.size(), argv, &result);
   CallOutcome outcome;
   if (status == napi_ok) {
     outcome.value = Napi::Value(env.raw(), result);
