@@ -14,11 +14,22 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// Reliability suites (tests/reliability-*): ANYTHREAD_SOAK=1 (npm run soak)
+// runs them with the soak sizes; ANYTHREAD_SEED replays a run's randomness.
+// The seed is chosen here, once per run, and printed in the summary.
+const soak = process.env.ANYTHREAD_SOAK === '1';
+const seed = process.env.ANYTHREAD_SEED
+  ? Number(process.env.ANYTHREAD_SEED)
+  : Math.floor(Math.random() * 2 ** 32);
+process.env.ANYTHREAD_SEED = String(seed);
+
 export default defineConfig({
   server: { headers: isolation },
   // Files outside js/ (examples/) import the package by name, as users do.
   resolve: { alias: { anythread: new URL('./js/index.mjs', import.meta.url).pathname } },
   test: {
+    provide: { soak, seed },
+    reporters: ['default', './tests/reliability/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file loads the backends; wasm pthread workers cost memory, so

@@ -29,3 +29,9 @@ echo "build: examples/progress (native, wasm)"
 npx cmake-js build --directory examples/progress --out build/progress-native --generator Ninja \
   --parallel "$jobs" --log-level warn | { grep -vE '^(--|Not searching)' || true; }
 wasm_build examples/progress build/progress-wasm
+
+# The reliability suites' module (tests/reliability), both backends.
+echo "build: tests/reliability module (native, wasm)"
+npx cmake-js build --directory tests/reliability/module --out build/reliability-native \
+  --generator Ninja --parallel "$jobs" --log-level warn | { grep -vE '^(--|Not searching)' || true; }
+wasm_build tests/reliability/module build/reliability-wasm

@@ -118,6 +118,23 @@ Args ToJsArgs(Env env, const Spread<Ts...>& payload) {
   return args;
 }
 
+// Whether a payload type converts to JS arguments by itself (a JsTraits
+// specialization, NoArgs or Spread). Other payload types need a converter.
+template <typename T, typename = void>
+struct HasJsTraits : std::false_type {};
+template <typename T>
+struct HasJsTraits<T, std::void_t<decltype(JsTraits<T>::ToJs(
+                          std::declval<Env>(), std::declval<const T&>()))>>
+    : std::true_type {};
+template <typename T>
+struct HasDefaultConversion : HasJsTraits<T> {};
+template <>
+struct HasDefaultConversion<NoArgs> : std::true_type {};
+template <typename... Ts>
+struct HasDefaultConversion<Spread<Ts...>> : std::true_type {};
+template <typename T>
+inline constexpr bool kHasDefaultConversion = HasDefaultConversion<T>::value;
+
 // JS thread. The JS type of `v` as NAPI-RS names it in conversion errors.
 inline const char* JsTypeName(const Value& v) {
   if (v.IsUndefined()) return "Undefined";

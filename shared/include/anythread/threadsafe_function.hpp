@@ -294,14 +294,23 @@ class TsfnState final : public DrainTarget,
     return done;
   }
 
+  Result<Args> Convert(Env env, T& value) {
+    if (convert_) return convert_(env, value);
+    if constexpr (kHasDefaultConversion<T>) {
+      return ToJsArgs(env, value);
+    } else {
+      // Unreachable: Create refuses such a function without a converter.
+      return Error(Status::kInvalidArg, "No conversion for this payload type");
+    }
+  }
+
   void Deliver(Env env, const Value& fn, CallItem<T>& item) {
     std::optional<Error> native_error;
     Args args;
     if (item.error) {
       native_error = std::move(*item.error);
     } else {
-      Result<Args> converted = convert_ ? convert_(env, *item.value)
-                                        : Result<Args>(ToJsArgs(env, *item.value));
+      Result<Args> converted = Convert(env, *item.value);
       if (converted.ok()) {
         args = std::move(converted).value();
       } else {
@@ -374,6 +383,10 @@ class ThreadsafeFunction {
       Converter convert = {}) {
     if (!fn.IsFunction()) {
       return Error(Status::kInvalidArg, "Expected a function");
+    }
+    if (!convert && !kHasDefaultConversion<T>) {
+      return Error(Status::kInvalidArg,
+                   "This payload type has no JsTraits: pass a converter");
     }
     if (options.batched && !(detail::kNumericPayload<T> && !convert)) {
       return Error(Status::kInvalidArg,

@@ -1,0 +1,55 @@
+// Reliability (issue #6, part 1): exactly once, FIFO per producer, under
+// load. 8 producers x 50,000 calls (soak: 16 x 1,000,000) for each queue size
+// {1, 16, unbounded} x {Blocking, NonBlocking retrying on QueueFull}: every
+// accepted call delivered exactly once, each producer's sequence in order,
+// every payload destroyed exactly once. Bounded Blocking queues with several
+// producers blocked at once is the case where Node's own threadsafe function
+// loses a wake-up (nodejs/node#58723): ours must complete, every run.
+// Chromium: one configuration (the wasm backend there is the same build
+// as wasm in Node, driven by a browser's event loop).
+import { describe, expect, test } from 'vitest';
+import { backends, isBrowser } from './helpers/backends';
+import { checkedRun, reliability, soak, tally } from './reliability/harness';
+
+const producers = soak ? 16 : 8;
+const callsEach = soak ? 1_000_000 : 50_000;
+
+const label = (c: { maxQueueSize: number; blocking: boolean }) =>
+  `queue ${c.maxQueueSize || 'unbounded'}, ${c.blocking ? 'Blocking' : 'NonBlocking + retry'}`;
+const configs = [
+  { maxQueueSize: 1, blocking: true },
+  { maxQueueSize: 16, blocking: true },
+  { maxQueueSize: 0, blocking: true },
+  { maxQueueSize: 1, blocking: false },
+  { maxQueueSize: 16, blocking: false },
+  { maxQueueSize: 0, blocking: false },
+].map((c) => ({ ...c, name: label(c) }));
+const browserConfigs = configs.filter((c) => c.maxQueueSize === 16 && c.blocking);
+
+describe.each(backends)('%s', (backend) => {
+  test.for(isBrowser ? browserConfigs : configs)(
+    `${producers} producers x ${callsEach} calls, $name: exactly once, in order`,
+    async ({ name, ...c }, { task }) => {
+      const t = tally(`load ${backend}, ${name}`);
+      try {
+        const m = await reliability(backend);
+        const stats = await t.trial(
+          async () => {
+            const { stats, seen } = await checkedRun(m, { producers, callsEach, ...c });
+            // Nothing refused for good, nothing dropped: all of it arrived.
+            expect(stats.accepted).toBe(producers * callsEach);
+            expect(stats.dropped).toBe(0);
+            expect(seen.perProducer).toEqual(new Array(producers).fill(callsEach));
+            if (c.blocking) expect(stats.refusedQueueFull).toBe(0);
+            return stats;
+          },
+          () => `${backend} ${name}`,
+        );
+        t.add(stats);
+      } finally {
+        t.report(task);
+      }
+    },
+    soak ? 3_600_000 : 180_000,
+  );
+});

@@ -1,0 +1,173 @@
+// Shared by the reliability suites (issue #6): the reliability module
+// (tests/reliability/module, built like a user's module), checked runs,
+// seeded randomness, suite sizes (npm test vs npm run soak) and the
+// per-suite summary the summary reporter prints.
+import { expect, inject } from 'vitest';
+import { isBrowser } from '../helpers/backends';
+import type { BackendName } from '../../js/types';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    soak: boolean;
+    seed: number;
+  }
+  interface TaskMeta {
+    reliability?: SuiteSummary;
+  }
+}
+
+/** One line of the report: what a suite did and what went wrong. */
+export interface SuiteSummary {
+  suite: string;
+  trials: number;
+  calls: number;
+  delivered: number;
+  dropped: number;
+  failures: number;
+}
+
+export const soak: boolean = inject('soak');
+/** The run's seed (ANYTHREAD_SEED replays one); printed with every failure. */
+export const seed: number = inject('seed');
+
+/** mulberry32: a small seeded generator, [0, 1). */
+export function random(s: number) {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RunOptions {
+  producers: number;
+  callsEach: number;
+  maxQueueSize: number;
+  blocking: boolean;
+  abortAfter?: number;
+  releaseSeed?: number;
+}
+
+export interface RunStats {
+  attempts: number;
+  accepted: number;
+  refusedQueueFull: number;
+  refusedClosing: number;
+  okAfterClosing: number;
+  otherStatus: number;
+  constructed: number;
+  destroyed: number;
+  delivered: number;
+  dropped: number;
+  coreAccepted: number | null;
+  coreDelivered: number | null;
+  coreDropped: number | null;
+  finalized: number;
+}
+
+export interface ReliabilityModule {
+  run(callback: (producer: number, seq: number) => void, options: RunOptions): Promise<RunStats>;
+}
+
+const cache = new Map<BackendName, Promise<ReliabilityModule>>();
+
+/** The reliability module on exactly this backend. */
+export function reliability(backend: BackendName): Promise<ReliabilityModule> {
+  let m = cache.get(backend);
+  if (!m) {
+    m = (async () => {
+      const { loadModule } = await import('../../js/index.mjs');
+      if (isBrowser) {
+        const url = new URL('./dist/web/reliability.mjs', import.meta.url);
+        const { default: factory } = await import(/* @vite-ignore */ url.href);
+        return ((await loadModule({ factory, mainScriptUrl: url })) as { exports: ReliabilityModule })
+          .exports;
+      }
+      const dir = decodeURIComponent(new URL('./dist', import.meta.url).pathname);
+      const loaded = (await loadModule({ name: 'reliability', dir, order: [backend] })) as {
+        exports: ReliabilityModule;
+        backend: string;
+      };
+      expect(loaded.backend).toBe(backend);
+      return loaded.exports;
+    })();
+    cache.set(backend, m);
+  }
+  return m;
+}
+
+/** What JS saw of a run: per-producer order and counts. */
+export interface Seen {
+  calls: number;
+  outOfOrder: number;
+  perProducer: number[];
+}
+
+/** Runs once, checking on the JS side that each producer's sequence numbers
+ * arrive in order with no gap or repeat, and in C++ that every payload was
+ * destroyed exactly once, delivered or dropped. `onCall` may throw. */
+export async function checkedRun(
+  m: ReliabilityModule,
+  options: RunOptions,
+  onCall?: (producer: number, seq: number) => void,
+): Promise<{ stats: RunStats; seen: Seen }> {
+  const next = new Array<number>(options.producers).fill(0);
+  const seen: Seen = { calls: 0, outOfOrder: 0, perProducer: next };
+  const stats = await m.run((p, i) => {
+    seen.calls++;
+    if (next[p] !== i) seen.outOfOrder++;
+    next[p] = i + 1;
+    if (onCall) onCall(p, i);
+  }, options);
+  // Every payload made was destroyed exactly once.
+  expect(stats.destroyed).toBe(stats.constructed);
+  // Each accepted call ended in exactly one outcome.
+  expect(stats.delivered + stats.dropped).toBe(stats.accepted);
+  expect(seen.calls).toBe(stats.delivered);
+  expect(seen.outOfOrder).toBe(0);
+  // Refused calls are counted as attempts, never as outcomes.
+  expect(stats.attempts).toBe(
+    stats.accepted + stats.refusedQueueFull + stats.refusedClosing + stats.otherStatus + stats.okAfterClosing,
+  );
+  expect(stats.okAfterClosing).toBe(0);
+  expect(stats.otherStatus).toBe(0);
+  expect(stats.finalized).toBe(1);
+  if (stats.coreAccepted !== null) {
+    expect([stats.coreAccepted, stats.coreDelivered, stats.coreDropped]).toEqual([
+      stats.accepted,
+      stats.delivered,
+      stats.dropped,
+    ]);
+  }
+  return { stats, seen };
+}
+
+/** Accumulates a suite's figures; `report(task)` hands them to the reporter. */
+export function tally(suite: string) {
+  const s: SuiteSummary = { suite, trials: 0, calls: 0, delivered: 0, dropped: 0, failures: 0 };
+  return {
+    summary: s,
+    add(stats: Pick<RunStats, 'accepted' | 'delivered' | 'dropped'>) {
+      s.trials++;
+      s.calls += stats.accepted;
+      s.delivered += stats.delivered;
+      s.dropped += stats.dropped;
+    },
+    /** Runs one trial; a failing trial is counted, then rethrown. */
+    async trial<T>(fn: () => Promise<T>, describeTrial: () => string): Promise<T> {
+      try {
+        return await fn();
+      } catch (e) {
+        s.failures++;
+        if (e instanceof Error) e.message += `\n  in ${describeTrial()} (replay: ANYTHREAD_SEED=${seed})`;
+        throw e;
+      }
+    },
+    report(task: { meta: { reliability?: SuiteSummary } }) {
+      task.meta.reliability = { ...s };
+    },
+  };
+}

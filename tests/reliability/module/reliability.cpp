@@ -1,0 +1,388 @@
+// The reliability suites' module: producers on their own threads calling one
+// threadsafe function with sequence-numbered payloads whose destructors are
+// counted, so JS can check that every accepted call ended in exactly one
+// outcome. Written against the public API only, like a user's module.
+//
+//   run(callback, options) -> Promise<RunStats>
+//     callback(producer, seq)      Fatal strategy, one JS call per item.
+//     options.producers            1..64 threads
+//     options.callsEach            calls per producer (0..10^8)
+//     options.maxQueueSize         0 (unbounded) .. 2^20
+//     options.blocking             Blocking calls, else NonBlocking with
+//                                  retry on QueueFull
+//     options.abortAfter           -1: never; 0: abort from the JS thread as
+//                                  soon as the producers are started; n > 0:
+//                                  abort from the JS thread at the n-th
+//                                  delivery (inside the conversion)
+//     options.releaseSeed          -1: each producer makes all its calls;
+//                                  else each producer stops at a pseudo-random
+//                                  count drawn from this seed and releases
+//                                  its handle (the last release closes)
+//   Resolves once every producer has finished and the function finalized.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anythread/anythread.hpp"
+
+namespace {
+
+using anythread::Args;
+using anythread::CallbackInfo;
+using anythread::CallMode;
+using anythread::Deferred;
+using anythread::Env;
+using anythread::ErrorKind;
+using anythread::ErrorStrategy;
+using anythread::Result;
+using anythread::Status;
+using anythread::Value;
+
+struct Counters {
+  std::atomic<uint64_t> constructed{0};  // Live payloads ever made.
+  std::atomic<uint64_t> destroyed{0};    // Live payloads destroyed.
+  std::atomic<uint64_t> delivered{0};    // Converted for JS (JS thread).
+  std::atomic<uint64_t> undelivered{0};  // Destroyed without delivery.
+};
+
+// A payload that counts its own life: moved-from shells count nothing.
+class Item {
+ public:
+  Item(uint32_t producer, uint32_t seq, Counters* c)
+      : producer_(producer), seq_(seq), c_(c) {
+    c_->constructed.fetch_add(1, std::memory_order_relaxed);
+  }
+  Item(Item&& o) noexcept
+      : producer_(o.producer_), seq_(o.seq_), c_(o.c_),
+        delivered_(o.delivered_) {
+    o.c_ = nullptr;
+  }
+  Item& operator=(Item&& o) noexcept {
+    if (this != &o) {
+      Count();
+      producer_ = o.producer_;
+      seq_ = o.seq_;
+      c_ = o.c_;
+      delivered_ = o.delivered_;
+      o.c_ = nullptr;
+    }
+    return *this;
+  }
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+  ~Item() { Count(); }
+
+  // JS thread, at delivery.
+  void MarkDelivered() {
+    if (c_ && !delivered_) {
+      delivered_ = true;
+      c_->delivered.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  uint32_t producer() const { return producer_; }
+  uint32_t seq() const { return seq_; }
+
+ private:
+  void Count() {
+    if (!c_) return;
+    c_->destroyed.fetch_add(1, std::memory_order_relaxed);
+    if (!delivered_) c_->undelivered.fetch_add(1, std::memory_order_relaxed);
+    c_ = nullptr;
+  }
+  uint32_t producer_, seq_;
+  Counters* c_;
+  bool delivered_ = false;
+};
+
+struct Options {
+  size_t producers = 0, calls_each = 0, max_queue_size = 0;
+  bool blocking = false;
+  double abort_after = -1, release_seed = -1;
+};
+
+struct RunStats {
+  uint64_t attempts = 0, accepted = 0, refused_full = 0, refused_closing = 0,
+           ok_after_closing = 0, other_status = 0;
+  uint64_t constructed = 0, destroyed = 0, delivered = 0, dropped = 0;
+  // The core's own counts; -1 (null in JS) for release runs, where no
+  // handle is left to ask.
+  double core_accepted = -1, core_delivered = -1, core_dropped = -1;
+  uint64_t finalized = 0;
+};
+
+}  // namespace
+
+template <>
+struct anythread::JsTraits<RunStats> {
+  static Value ToJs(Env env, const RunStats& s) {
+    Value o = Value::Object(env);
+    auto set = [&](const char* k, uint64_t v) {
+      o.Set(k, Value::Number(env, static_cast<double>(v)));
+    };
+    set("attempts", s.attempts);
+    set("accepted", s.accepted);
+    set("refusedQueueFull", s.refused_full);
+    set("refusedClosing", s.refused_closing);
+    set("okAfterClosing", s.ok_after_closing);
+    set("otherStatus", s.other_status);
+    set("constructed", s.constructed);
+    set("destroyed", s.destroyed);
+    set("delivered", s.delivered);
+    set("dropped", s.dropped);
+    auto set_core = [&](const char* k, double v) {
+      o.Set(k, v < 0 ? Value::Null(env) : Value::Number(env, v));
+    };
+    set_core("coreAccepted", s.core_accepted);
+    set_core("coreDelivered", s.core_delivered);
+    set_core("coreDropped", s.core_dropped);
+    set("finalized", s.finalized);
+    return o;
+  }
+};
+
+namespace {
+
+Value Throw(Env env, ErrorKind kind, const std::string& msg) {
+  return anythread::ThrowError(env, kind,
+                               anythread::StatusName(Status::kInvalidArg), msg);
+}
+
+// options[name]: a number, integer unless `fractional`, in [min, max].
+bool ReadNumber(Env env, Value options, const char* name, double min,
+                double max, double* out) {
+  Value v = options.Get(name);
+  if (!v.IsNumber()) {
+    Throw(env, ErrorKind::kTypeError,
+          std::string("options.") + name + " must be a number");
+    return false;
+  }
+  double d = v.AsNumber();
+  if (!(d >= min && d <= max) || std::floor(d) != d) {
+    Throw(env, ErrorKind::kRangeError,
+          std::string("options.") + name + " must be an integer from " +
+              std::to_string(static_cast<long long>(min)) + " to " +
+              std::to_string(static_cast<long long>(max)));
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+bool ReadOptions(const CallbackInfo& info, Options* o) {
+  Env env = info.env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Throw(env, ErrorKind::kTypeError, "callback must be a function");
+    return false;
+  }
+  if (info.Length() < 2 || !info[1].IsObject() || info[1].IsArray() ||
+      info[1].IsFunction()) {
+    Throw(env, ErrorKind::kTypeError, "options must be an object");
+    return false;
+  }
+  Value opts = info[1];
+  double producers, each, max, abort_after = -1, seed = -1;
+  if (!ReadNumber(env, opts, "producers", 1, 64, &producers) ||
+      !ReadNumber(env, opts, "callsEach", 0, 1e8, &each) ||
+      !ReadNumber(env, opts, "maxQueueSize", 0, 1 << 20, &max)) {
+    return false;
+  }
+  Value blocking = opts.Get("blocking");
+  if (!blocking.IsBoolean()) {
+    Throw(env, ErrorKind::kTypeError, "options.blocking must be a boolean");
+    return false;
+  }
+  if (!opts.Get("abortAfter").IsUndefined() &&
+      !ReadNumber(env, opts, "abortAfter", -1, 1e12, &abort_after)) {
+    return false;
+  }
+  if (!opts.Get("releaseSeed").IsUndefined() &&
+      !ReadNumber(env, opts, "releaseSeed", -1, 4294967295.0, &seed)) {
+    return false;
+  }
+  if (abort_after > producers * each) {
+    Throw(env, ErrorKind::kRangeError,
+          "options.abortAfter must not exceed producers * callsEach");
+    return false;
+  }
+  if (abort_after >= 0 && seed >= 0) {
+    Throw(env, ErrorKind::kRangeError,
+          "options.abortAfter and options.releaseSeed exclude each other");
+    return false;
+  }
+  o->producers = static_cast<size_t>(producers);
+  o->calls_each = static_cast<size_t>(each);
+  o->max_queue_size = static_cast<size_t>(max);
+  o->blocking = blocking.AsBool();
+  o->abort_after = abort_after;
+  o->release_seed = seed;
+  return true;
+}
+
+// A small deterministic generator (splitmix64) for the release points.
+uint64_t Mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+using Tsfn = anythread::ThreadsafeFunction<Item, ErrorStrategy::kFatal>;
+
+struct Run {
+  Options options;
+  Counters counters;
+  std::mutex mutex;
+  std::condition_variable finalized_cv;
+  uint64_t finalized = 0;
+  // Abort runs only: the handle the JS thread aborts through (used on the JS
+  // thread only; released with the Run, after finalization).
+  Tsfn self;
+
+  void WaitFinalized(RunStats* stats) {
+    std::unique_lock<std::mutex> lock(mutex);
+    finalized_cv.wait(lock, [&] { return finalized > 0; });
+    stats->finalized = finalized;
+  }
+};
+
+Value RunExport(const CallbackInfo& info) {
+  Env env = info.env();
+  Options options;
+  if (!ReadOptions(info, &options)) return Value::Undefined(env);
+  auto run = std::make_shared<Run>();
+  run->options = options;
+  anythread::ThreadsafeFunctionOptions tsfn_options;
+  tsfn_options.max_queue_size = options.max_queue_size;
+  // The function's callbacks hold the Run by raw pointer (the Run holds the
+  // function in abort runs; a shared_ptr would make a cycle): the coordinator
+  // keeps the Run alive until finalization, after which neither runs.
+  Run* r = run.get();
+  tsfn_options.finalizer = [r] {
+    std::lock_guard<std::mutex> lock(r->mutex);
+    ++r->finalized;
+    r->finalized_cv.notify_all();
+  };
+  auto tsfn = Tsfn::Create(
+      env, info[0], tsfn_options, [r](Env env, Item& item) -> Result<Args> {
+        item.MarkDelivered();
+        uint64_t n = r->counters.delivered.load(std::memory_order_relaxed);
+        if (r->options.abort_after > 0 &&
+            n == static_cast<uint64_t>(r->options.abort_after)) {
+          (void)r->self.Abort();
+        }
+        return Args{Value::Number(env, item.producer()),
+                    Value::Number(env, item.seq())};
+      });
+  if (!tsfn.ok()) {
+    return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  }
+  Value promise;
+  auto deferred = Deferred<RunStats>::Create(env, &promise);
+  if (!deferred.ok()) {
+    return anythread::ThrowError(env, ErrorKind::kError, deferred.error());
+  }
+  if (options.abort_after >= 0) run->self = tsfn.value();
+
+  // One coordinator thread starts the producers, joins them, waits for the
+  // finalizer and settles the promise (the JS thread never waits).
+  std::thread([run, tsfn = std::move(tsfn).value(),
+               d = deferred.value()]() mutable {
+    const Options& o = run->options;
+    std::mutex stats_mutex;
+    RunStats stats;
+    std::vector<std::thread> producers;
+    for (size_t p = 0; p < o.producers; ++p) {
+      size_t stop_at = o.calls_each;
+      if (o.release_seed >= 0 && o.calls_each > 0) {
+        stop_at = Mix(static_cast<uint64_t>(o.release_seed) * 131 + p) %
+                  (o.calls_each + 1);
+      }
+      producers.emplace_back([&, p, stop_at, f = tsfn]() mutable {
+        RunStats s;
+        CallMode mode = o.blocking ? CallMode::kBlocking : CallMode::kNonBlocking;
+        size_t closing_seen = 0;
+        for (size_t i = 0; i < stop_at; ++i) {
+          Status st;
+          for (;;) {
+            ++s.attempts;
+            st = f.Call(Item(static_cast<uint32_t>(p), static_cast<uint32_t>(i),
+                             &run->counters),
+                        mode);
+            if (st != Status::kQueueFull) break;
+            ++s.refused_full;
+            std::this_thread::yield();
+          }
+          if (st == Status::kOk) {
+            if (closing_seen) {
+              ++s.ok_after_closing;
+            } else {
+              ++s.accepted;
+            }
+          } else if (st == Status::kClosing) {
+            ++s.refused_closing;
+            // A few more attempts must all be refused the same way.
+            if (++closing_seen == 4) break;
+          } else {
+            ++s.other_status;
+          }
+        }
+        f.Release();  // Release runs: possibly the last handle.
+        std::lock_guard<std::mutex> lock(stats_mutex);
+        stats.attempts += s.attempts;
+        stats.accepted += s.accepted;
+        stats.refused_full += s.refused_full;
+        stats.refused_closing += s.refused_closing;
+        stats.ok_after_closing += s.ok_after_closing;
+        stats.other_status += s.other_status;
+      });
+    }
+    // Release runs: only the producers hold the function now.
+    if (o.release_seed >= 0) tsfn.Release();
+    for (auto& t : producers) t.join();
+    if (o.abort_after >= 0) {
+      run->WaitFinalized(&stats);
+      auto core = tsfn.Counts();
+      stats.core_accepted = core.accepted;
+      stats.core_delivered = core.delivered;
+      stats.core_dropped = core.dropped;
+      tsfn.Release();
+    } else if (o.release_seed < 0) {
+      // Plain runs: this handle is the last; read the core's counts once
+      // everything accepted has an outcome, then release (finalizes).
+      auto core = tsfn.Counts();
+      while (core.delivered + core.dropped < core.accepted) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        core = tsfn.Counts();
+      }
+      stats.core_accepted = core.accepted;
+      stats.core_delivered = core.delivered;
+      stats.core_dropped = core.dropped;
+      tsfn.Release();
+      run->WaitFinalized(&stats);
+    } else {
+      run->WaitFinalized(&stats);
+    }
+    // Finalized: every payload was delivered or destroyed by now.
+    stats.constructed = run->counters.constructed.load();
+    stats.destroyed = run->counters.destroyed.load();
+    stats.delivered = run->counters.delivered.load();
+    // Refused calls destroy their payload without delivery too.
+    stats.dropped = run->counters.undelivered.load() - stats.refused_full -
+                    stats.refused_closing - stats.other_status;
+    d.Resolve(stats);
+  }).detach();
+
+  if (options.abort_after == 0) (void)run->self.Abort();
+  return promise;
+}
+
+}  // namespace
+
+ANYTHREAD_MODULE(m) { m.Export("run", &RunExport); }
