@@ -3,11 +3,13 @@
 // main process must neither crash nor hang, and keeps working afterwards.
 // Producer threads outliving their environment get Closing and must not
 // touch freed memory (the core's state outlives the environment).
+// Issue #6, part 3: 100 trials of each (soak: 2,000), on both backends.
 import { describe, expect, test } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { backends, api, recorder } from './helpers/backends';
+import { soak, tally } from './reliability/harness';
 
-const TRIALS = 20;
+const TRIALS = soak ? 2_000 : 100;
 const fixture = new URL('./fixtures/teardown-worker.mjs', import.meta.url);
 
 function startWorker(backend: string, exitSoon: boolean) {
@@ -21,28 +23,42 @@ function startWorker(backend: string, exitSoon: boolean) {
 }
 
 describe.each(backends)('%s', (backend) => {
-  test(`${TRIALS} Workers terminated mid-flight: no crash, no hang`, async () => {
-    for (let t = 0; t < TRIALS; t++) {
-      const w = startWorker(backend, false);
-      await w.started;
-      await new Promise((r) => setTimeout(r, (t * 7) % 20));  // Vary the moment.
-      await w.worker.terminate();
-      await w.exited;
+  test(`${TRIALS} Workers terminated mid-flight: no crash, no hang`, async ({ task }) => {
+    const tl = tally(`teardown ${backend}, terminated mid-flight`);
+    try {
+      for (let t = 0; t < TRIALS; t++) {
+        await tl.trial(async () => {
+          const w = startWorker(backend, false);
+          await w.started;
+          await new Promise((r) => setTimeout(r, (t * 7) % 20));  // Vary the moment.
+          await w.worker.terminate();
+          await w.exited;
+        }, () => `trial ${t}`);
+        tl.summary.trials++;
+      }
+    } finally {
+      tl.report(task);
     }
     // Still working in this process.
     const { callThreadsafeFunction } = await api(backend);
     const rec = recorder(100);
     callThreadsafeFunction(rec.callback);
     expect(await rec.done).toHaveLength(100);
-    console.log(`[teardown] ${backend}: ${TRIALS} terminated mid-flight, main process fine`);
-  }, 120_000);
+  }, soak ? 3_600_000 : 300_000);
 
-  test(`${TRIALS} Workers exiting by themselves with calls queued`, async () => {
-    for (let t = 0; t < TRIALS; t++) {
-      const w = startWorker(backend, true);
-      await w.started;
-      expect(await w.exited).toBe(0);
+  test(`${TRIALS} Workers exiting by themselves with calls queued`, async ({ task }) => {
+    const tl = tally(`teardown ${backend}, exiting with calls queued`);
+    try {
+      for (let t = 0; t < TRIALS; t++) {
+        await tl.trial(async () => {
+          const w = startWorker(backend, true);
+          await w.started;
+          expect(await w.exited).toBe(0);
+        }, () => `trial ${t}`);
+        tl.summary.trials++;
+      }
+    } finally {
+      tl.report(task);
     }
-    console.log(`[teardown] ${backend}: ${TRIALS} exited with calls queued, main process fine`);
-  }, 120_000);
+  }, soak ? 3_600_000 : 300_000);
 });

@@ -171,3 +171,17 @@ export function tally(suite: string) {
     },
   };
 }
+
+/** A one-trial suite: runs `fn` with its tally, counts a failure, reports. */
+export async function summarized(
+  task: { meta: { reliability?: SuiteSummary } },
+  suite: string,
+  fn: (t: ReturnType<typeof tally>) => Promise<void>,
+): Promise<void> {
+  const t = tally(suite);
+  try {
+    await t.trial(() => fn(t), () => suite);
+  } finally {
+    t.report(task);
+  }
+}

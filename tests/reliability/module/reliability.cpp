@@ -19,6 +19,11 @@
 //                                  count drawn from this seed and releases
 //                                  its handle (the last release closes)
 //   Resolves once every producer has finished and the function finalized.
+//
+//   ticker(callback, { periodMs, count, weak }) -> undefined
+//     One thread calls callback(0, i) for i in [0, count), every periodMs,
+//     then releases; it stops early at Closing. A weak function does not
+//     keep the process alive; a strong one does, until released.
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -383,6 +388,54 @@ Value RunExport(const CallbackInfo& info) {
   return promise;
 }
 
+Value TickerExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    return Throw(env, ErrorKind::kTypeError, "callback must be a function");
+  }
+  if (info.Length() < 2 || !info[1].IsObject() || info[1].IsArray() ||
+      info[1].IsFunction()) {
+    return Throw(env, ErrorKind::kTypeError, "options must be an object");
+  }
+  double period, count;
+  if (!ReadNumber(env, info[1], "periodMs", 0, 60000, &period) ||
+      !ReadNumber(env, info[1], "count", 0, 1e9, &count)) {
+    return Value::Undefined(env);
+  }
+  Value weak = info[1].Get("weak");
+  if (!weak.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError, "options.weak must be a boolean");
+  }
+  anythread::ThreadsafeFunctionOptions options;
+  options.weak = weak.AsBool();
+  auto tsfn = Tsfn::Create(env, info[0], options, [](Env env, Item& item) -> Result<Args> {
+    return Args{Value::Number(env, item.producer()), Value::Number(env, item.seq())};
+  });
+  if (!tsfn.ok()) {
+    return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  }
+  // Payloads may outlive this thread (queued when a weak function's
+  // environment goes away): their counters must outlive everything.
+  static Counters counters;
+  std::thread([f = std::move(tsfn).value(), period,
+               n = static_cast<uint64_t>(count)]() mutable {
+    for (uint64_t i = 0; i < n; ++i) {
+      if (i > 0 && period > 0) {
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(period));
+      }
+      if (f.Call(Item(0, static_cast<uint32_t>(i), &counters),
+                 CallMode::kBlocking) == Status::kClosing) {
+        break;
+      }
+    }
+    f.Release();
+  }).detach();
+  return Value::Undefined(env);
+}
+
 }  // namespace
 
-ANYTHREAD_MODULE(m) { m.Export("run", &RunExport); }
+ANYTHREAD_MODULE(m) {
+  m.Export("run", &RunExport);
+  m.Export("ticker", &TickerExport);
+}

@@ -1,0 +1,89 @@
+// Reliability (issue #6, part 4): exit. A process whose remaining
+// threadsafe functions are weak, or whose work is done, exits by itself
+// within 2 s, on both backends; a strong function keeps it alive until its
+// last handle is released, and then it exits within 2 s. Child processes;
+// times are taken from the child's own clock stamps to the parent's 'close'.
+import { describe, expect, test } from 'vitest';
+import { backends } from './helpers/backends';
+import { runNode } from './helpers/node';
+import { summarized } from './reliability/harness';
+
+const EXIT_MS = 2_000;
+
+function script(body: string) {
+  return `import { loadModule } from 'anythread';
+    const dir = new URL('./tests/reliability/dist', 'file://' + process.cwd() + '/').pathname;
+    const { exports: m } = await loadModule({ name: 'reliability', dir, order: [process.env.ANYTHREAD_BACKEND] });
+    const stamp = (what) => console.log(what + ' ' + Date.now());
+    ${body}`;
+}
+
+/** Runs `body`; returns the child's stamped lines and the time from the
+ * last stamp to the child's exit, as the parent saw it. */
+async function runStamped(backend: string, body: string) {
+  const r = await runNode(script(body), { ANYTHREAD_BACKEND: backend }, 20_000);
+  const closedAt = Date.now();
+  const stamps = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '))
+    .map(([what, at]) => ({ what, at: Number(at) }));
+  const last = stamps.at(-1);
+  return { r, stamps, exitAfterMs: last ? closedAt - last.at : NaN };
+}
+
+describe.each(backends)('%s', (backend) => {
+  test('weak: a producer still calling does not keep the process alive', async ({ task }) =>
+    summarized(task, `exit ${backend}, weak`, async (t) => {
+      const { r, stamps, exitAfterMs } = await runStamped(
+        backend,
+        `let n = 0;
+         m.ticker(() => { if (++n === 10) stamp('tenth'); }, { periodMs: 1, count: 1e6, weak: true });
+         await new Promise((r) => setTimeout(r, 200));
+         stamp('idle');`,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(stamps.map((s) => s.what)).toEqual(['tenth', 'idle']);
+      expect(exitAfterMs).toBeLessThan(EXIT_MS);
+      t.summary.trials++;
+    }));
+
+  test('done: the process exits once the work is done and released', async ({ task }) =>
+    summarized(task, `exit ${backend}, done`, async (t) => {
+      const { r, stamps, exitAfterMs } = await runStamped(
+        backend,
+        `let n = 0;
+         m.ticker(() => { if (++n === 20) stamp('last'); }, { periodMs: 5, count: 20, weak: false });`,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(stamps.map((s) => s.what)).toEqual(['last']);
+      expect(exitAfterMs).toBeLessThan(EXIT_MS);
+      t.summary.trials++;
+      t.summary.calls += 20;
+      t.summary.delivered += 20;
+    }));
+
+  test('strong: an open function keeps the process alive until released', async ({ task }) =>
+    summarized(task, `exit ${backend}, strong`, async (t) => {
+      // Nothing but the function holds the loop: 10 calls 150 ms apart.
+      const { r, stamps, exitAfterMs } = await runStamped(
+        backend,
+        `stamp('start');
+         let n = 0;
+         m.ticker(() => { if (++n === 10) stamp('tenth'); }, { periodMs: 150, count: 10, weak: false });`,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(stamps.map((s) => s.what)).toEqual(['start', 'tenth']);
+      // Alive for all ten calls (9 periods) ...
+      expect(stamps[1].at - stamps[0].at).toBeGreaterThanOrEqual(9 * 150 - 20);
+      // ... and gone soon after the release.
+      expect(exitAfterMs).toBeLessThan(EXIT_MS);
+      t.summary.trials++;
+      t.summary.calls += 10;
+      t.summary.delivered += 10;
+    }));
+});
