@@ -39,6 +39,11 @@ export async function instantiate(factory, { mainScriptUrl, locateFile } = {}) {
 }
 
 export async function loadApi(options = {}) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const err = new TypeError('load(options) takes an options object.');
+    err.code = 'InvalidArg';
+    throw err;
+  }
   const binding = await instantiate(createAnythread, {
     mainScriptUrl:
       options.mainScriptUrl ?? new URL('../dist/web/anythread.mjs', import.meta.url).href,

@@ -27,6 +27,10 @@ function backendOrder(env = process.env) {
   return { order: [forced], forced: true };
 }
 
+function describeArg(v) {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
+}
+
 function checkOrder(order) {
   if (!Array.isArray(order) || order.length === 0 || !order.every((b) => BACKENDS.includes(b))) {
     const err = new RangeError(`order must be a non-empty array of "native" and "wasm", got ${JSON.stringify(order)}.`);
@@ -103,6 +107,11 @@ function noBackendError(tried, failures) {
 // Resolves with { binding, info }: info = { name, forced, skipped: [{ name,
 // reason }] } says which backend was chosen and why earlier ones were not.
 async function loadBinding(options = {}) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const err = new TypeError(`load(options) takes an options object, got ${describeArg(options)}.`);
+    err.code = 'InvalidArg';
+    throw err;
+  }
   const { order, forced } = options.order
     ? { order: checkOrder(options.order), forced: true }
     : backendOrder(options.env);

@@ -444,6 +444,14 @@ Value TsfnInEither(const CallbackInfo& info) {
     return ThrowStatus(env, ErrorKind::kTypeError, Status::kInvalidArg,
                        "pet must be an object { name, kind, eitherTsfn }");
   }
+  if (!info[0].Get("name").IsString()) {
+    return ThrowStatus(env, ErrorKind::kTypeError, Status::kInvalidArg,
+                       "pet.name must be a string");
+  }
+  if (!info[0].Get("kind").IsNumber()) {
+    return ThrowStatus(env, ErrorKind::kTypeError, Status::kInvalidArg,
+                       "pet.kind must be a number");
+  }
   Value either = info[0].Get("eitherTsfn");
   if (either.IsString()) return Value::Undefined(env);
   if (!either.IsFunction()) {

@@ -612,9 +612,14 @@ class ModuleBuilder {
                                                              napi_configurable),
                        &m});
     }
-    napi_value cls;
+    // Methods go on the prototype as plain functions, not through
+    // napi_define_class: V8 would check the receiver itself and throw a
+    // TypeError without a code; CallMethod checks it and says InvalidArg.
+    napi_value cls, prototype;
     napi_define_class(env_, name, NAPI_AUTO_LENGTH, &native_detail::Construct,
-                      spec, props.size(), props.data(), &cls);
+                      spec, 0, nullptr, &cls);
+    napi_get_named_property(env_, cls, "prototype", &prototype);
+    napi_define_properties(env_, prototype, props.size(), props.data());
     (void)exports_.Set(name, Napi::Value(env_, cls));
   }
 
