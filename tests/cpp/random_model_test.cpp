@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -32,6 +33,39 @@ struct CountingBell : Doorbell {
 size_t EnvNumber(const char* name, size_t fallback) {
   const char* v = std::getenv(name);
   return v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+// Totals over a test's runs, for its summary line.
+struct Tally {
+  size_t trials = 0, calls = 0, delivered = 0, dropped = 0;
+  void Add(size_t accepted, size_t d, size_t x) {
+    ++trials;
+    calls += accepted;
+    delivered += d;
+    dropped += x;
+  }
+};
+Tally g_tally;
+
+// One summary line per suite, like the vitest reliability suites: printed,
+// and appended to ANYTHREAD_SUMMARY_FILE when set (scripts/test-cpp.sh shows
+// it after ctest, which keeps passing tests' output to itself).
+void ReportSummary(const char* suite) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "reliability [core%s] %s: trials %zu, calls %zu, delivered %zu, "
+                "dropped %zu, failures %d\n",
+                std::getenv("ANYTHREAD_VARIANT") ? (std::string(" ") + std::getenv("ANYTHREAD_VARIANT")).c_str() : "",
+                suite, g_tally.trials, g_tally.calls, g_tally.delivered,
+                g_tally.dropped, ::testing::Test::HasFailure() ? 1 : 0);
+  std::fputs(line, stdout);
+  if (const char* file = std::getenv("ANYTHREAD_SUMMARY_FILE")) {
+    if (FILE* f = std::fopen(file, "a")) {
+      std::fputs(line, f);
+      std::fclose(f);
+    }
+  }
+  g_tally = Tally{};
 }
 
 struct Model {
@@ -136,16 +170,17 @@ void RunSequence(uint64_t seed) {
     auto counts = queue.counts();
     ASSERT_EQ(counts.accepted, counts.delivered + counts.dropped + queue.size());
   }
+  auto counts = queue.counts();
+  g_tally.Add(counts.accepted, counts.delivered, counts.dropped);
 }
 
 TEST(RandomModel, SequencesMatchTheModel) {
   const size_t only = EnvNumber("ANYTHREAD_SEED", 0);
   const size_t n = only ? 1 : EnvNumber("ANYTHREAD_SEQUENCES", 10000);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n && !::testing::Test::HasFatalFailure(); ++i) {
     RunSequence(only ? only : i + 1);
-    if (::testing::Test::HasFatalFailure()) return;
   }
-  std::printf("[ model    ] %zu random sequences matched the model\n", n);
+  ReportSummary("random model, sequences");
 }
 
 // Producers with random modes and handle copies; the owner drains and, for
@@ -226,15 +261,15 @@ void RunConcurrent(uint64_t seed) {
   if (!abort) {
     ASSERT_EQ(counts.dropped, 0u);
   }
+  g_tally.Add(counts.accepted, counts.delivered, counts.dropped);
 }
 
 TEST(RandomModel, ConcurrentRunsKeepTheInvariants) {
   const size_t n = EnvNumber("ANYTHREAD_CONCURRENT_RUNS", 40);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n && !::testing::Test::HasFatalFailure(); ++i) {
     RunConcurrent(1000 + i);
-    if (::testing::Test::HasFatalFailure()) return;
   }
-  std::printf("[ model    ] %zu concurrent random runs kept the invariants\n", n);
+  ReportSummary("random model, concurrent runs");
 }
 
 }  // namespace
