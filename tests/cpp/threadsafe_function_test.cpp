@@ -61,6 +61,29 @@ TEST_F(TsfnTest, CreateRejectsANonFunctionWithInvalidArg) {
   EXPECT_EQ(t.error().code, "InvalidArg");
 }
 
+// A payload type with no JsTraits: usable with a converter, refused
+// (InvalidArg, not a compile error) without one.
+struct Opaque {
+  int n;
+};
+
+TEST_F(TsfnTest, APayloadWithoutJsTraitsNeedsAConverter) {
+  Recorder r;
+  auto refused = ThreadsafeFunction<Opaque>::Create(env, r.fn());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InvalidArg");
+  auto t = ThreadsafeFunction<Opaque, ErrorStrategy::kFatal>::Create(
+      env, r.fn(), {}, [](Env env, Opaque& o) -> Result<Args> {
+        return Args{Value::Number(env, o.n * 2)};
+      });
+  ASSERT_TRUE(t.ok());
+  std::thread([&] { EXPECT_EQ(t.value().Call(Opaque{21}), Status::kOk); }).join();
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 1u);
+  ASSERT_EQ(r.calls[0].size(), 1u);
+  EXPECT_EQ(r.calls[0][0].AsNumber(), 42);
+}
+
 TEST_F(TsfnTest, NativeErrorIsOneArgumentOrUncaught) {
   Recorder ch, fatal;
   auto a = ThreadsafeFunction<int>::Create(env, ch.fn()).value();
