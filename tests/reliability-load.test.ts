@@ -50,6 +50,6 @@ describe.each(backends)('%s', (backend) => {
         t.report(task);
       }
     },
-    soak ? 3_600_000 : 180_000,
+    soak ? 3_600_000 : 600_000,
   );
 });

@@ -238,6 +238,22 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// A producer's pause between retries on QueueFull: spinning producers would
+// take the cores the JS thread needs to make room. A timed wait on a private
+// condition variable really sleeps in wasm too (sleep_for below 1 ms spins
+// there, in Emscripten 3.1.6's emscripten_thread_sleep).
+class Backoff {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    (void)cv_.wait_for(lock, std::chrono::microseconds(50));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
 using Tsfn = anythread::ThreadsafeFunction<Item, ErrorStrategy::kFatal>;
 
 struct Run {
@@ -311,6 +327,7 @@ Value RunExport(const CallbackInfo& info) {
       }
       producers.emplace_back([&, p, stop_at, f = tsfn]() mutable {
         RunStats s;
+        Backoff backoff;
         CallMode mode = o.blocking ? CallMode::kBlocking : CallMode::kNonBlocking;
         size_t closing_seen = 0;
         for (size_t i = 0; i < stop_at; ++i) {
@@ -321,8 +338,11 @@ Value RunExport(const CallbackInfo& info) {
                              &run->counters),
                         mode);
             if (st != Status::kQueueFull) break;
-            ++s.refused_full;
-            std::this_thread::yield();
+            if (++s.refused_full % 16 == 0) {
+              backoff.Wait();
+            } else {
+              std::this_thread::yield();
+            }
           }
           if (st == Status::kOk) {
             if (closing_seen) {
