@@ -29,6 +29,7 @@ const browserConfigs = configs.filter((c) => c.maxQueueSize === 16 && c.blocking
 describe.each(backends)('%s', (backend) => {
   test.for(isBrowser ? browserConfigs : configs)(
     `${producers} producers x ${callsEach} calls, $name: exactly once, in order`,
+    { timeout: soak ? 3_600_000 : 600_000 },
     async ({ name, ...c }, { task }) => {
       const t = tally(`load ${backend}, ${name}`);
       try {
@@ -50,6 +51,5 @@ describe.each(backends)('%s', (backend) => {
         t.report(task);
       }
     },
-    soak ? 3_600_000 : 600_000,
   );
 });

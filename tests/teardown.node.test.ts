@@ -25,6 +25,7 @@ function startWorker(backend: string, exitSoon: boolean) {
 describe.each(backends)('%s', (backend) => {
   test(`${TRIALS} Workers terminated mid-flight: no crash, no hang`, async ({ task }) => {
     const tl = tally(`teardown ${backend}, terminated mid-flight`);
+    tl.summary.calls = null;  // Made inside the Workers, which die with their counts.
     try {
       for (let t = 0; t < TRIALS; t++) {
         await tl.trial(async () => {
@@ -48,12 +49,15 @@ describe.each(backends)('%s', (backend) => {
 
   test(`${TRIALS} Workers exiting by themselves with calls queued`, async ({ task }) => {
     const tl = tally(`teardown ${backend}, exiting with calls queued`);
+    tl.summary.calls = null;
     try {
       for (let t = 0; t < TRIALS; t++) {
         await tl.trial(async () => {
           const w = startWorker(backend, true);
           await w.started;
+          const report = new Promise<{ seen: number }>((r) => w.worker.once('message', r));
           expect(await w.exited).toBe(0);
+          tl.summary.delivered += (await report).seen;
         }, () => `trial ${t}`);
         tl.summary.trials++;
       }

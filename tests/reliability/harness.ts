@@ -20,7 +20,8 @@ declare module 'vitest' {
 export interface SuiteSummary {
   suite: string;
   trials: number;
-  calls: number;
+  /** Accepted calls; null where the suite cannot know them (teardown). */
+  calls: number | null;
   delivered: number;
   dropped: number;
   failures: number;
@@ -152,7 +153,7 @@ export function tally(suite: string) {
     summary: s,
     add(stats: Pick<RunStats, 'accepted' | 'delivered' | 'dropped'>) {
       s.trials++;
-      s.calls += stats.accepted;
+      s.calls = (s.calls ?? 0) + stats.accepted;
       s.delivered += stats.delivered;
       s.dropped += stats.dropped;
     },

@@ -14,7 +14,7 @@ export default class ReliabilitySummary implements Reporter {
         if (!r) continue;
         const state = test.result().state;
         lines.push(
-          `reliability [${project}] ${r.suite}: trials ${r.trials}, calls ${r.calls}, ` +
+          `reliability [${project}] ${r.suite}: trials ${r.trials}, calls ${r.calls ?? 'n/a'}, ` +
             `delivered ${r.delivered}, dropped ${r.dropped}, failures ${r.failures}` +
             (state === 'passed' ? '' : ` (${state})`),
         );
