@@ -20,7 +20,8 @@ export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
   echo "soak: C++ random model, 1,000,000 sequences and 1,000 concurrent runs"
   start=$SECONDS
   ANYTHREAD_SEQUENCES=1000000 ANYTHREAD_CONCURRENT_RUNS=1000 \
-    "$dir/tests/cpp/core_tests" --gtest_filter='RandomModel.*' | tail -n 3
+    "$dir/tests/cpp/core_tests" --gtest_filter='RandomModel.*' \
+    | grep -E '^(reliability|\[  PASSED|\[  FAILED|.*Failure)' 
   echo "soak: C++ random model took $((SECONDS - start)) s"
   for files in \
     "tests/bad-input.node.test.ts tests/reliability-exit.node.test.ts tests/reliability-throw.node.test.ts" \
