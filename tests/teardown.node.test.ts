@@ -12,14 +12,48 @@ import { soak, tally } from './reliability/harness';
 const TRIALS = soak ? 2_000 : 100;
 const fixture = new URL('./fixtures/teardown-worker.mjs', import.meta.url);
 
+// A trial stage that takes this long is a hang: fail it, saying which stage.
+const STAGE_LIMIT_MS = 30_000;
+
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`hang: ${what} took over ${STAGE_LIMIT_MS} ms`)),
+      STAGE_LIMIT_MS,
+    );
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+// Every listener is attached here, when the Worker is made: a Worker that
+// exits before this thread handled its messages has them delivered, its
+// listeners removed and 'exit' emitted all in one macrotask (Node's
+// kOnExit), so a listener attached after `await started` would never fire.
 function startWorker(backend: string, exitSoon: boolean) {
   const worker = new Worker(fixture, { workerData: { backend, exitSoon } });
-  const started = new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
+  const messages: unknown[] = [];
+  let onFirst: (() => void) | undefined;
+  worker.on('message', (m) => {
+    messages.push(m);
+    onFirst?.();
   });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  return { worker, started, exited };
+  const started = new Promise<void>((resolve, reject) => {
+    onFirst = resolve;
+    worker.once('error', reject);
+    void exited.then((code) => {
+      if (messages.length === 0) {
+        reject(new Error(`the Worker exited (code ${code}) before it started`));
+      }
+    });
+  });
+  return {
+    worker,
+    messages,
+    started: within(started, 'the Worker starting'),
+    exited: () => within(exited, 'the Worker exiting'),
+  };
 }
 
 describe.each(backends)('%s', (backend) => {
@@ -32,8 +66,8 @@ describe.each(backends)('%s', (backend) => {
           const w = startWorker(backend, false);
           await w.started;
           await new Promise((r) => setTimeout(r, (t * 7) % 20));  // Vary the moment.
-          await w.worker.terminate();
-          await w.exited;
+          await within(w.worker.terminate(), 'terminate()');
+          await w.exited();
         }, () => `trial ${t}`);
         tl.summary.trials++;
       }
@@ -55,14 +89,13 @@ describe.each(backends)('%s', (backend) => {
         await tl.trial(async () => {
           const w = startWorker(backend, true);
           await w.started;
-          // A message posted right before process.exit() may be lost: the
-          // count is best effort, the exit is what is tested.
-          const report = new Promise<{ seen: number } | null>((r) => {
-            w.worker.once('message', r);
-            w.worker.once('exit', () => r(null));
-          });
-          expect(await w.exited).toBe(0);
-          tl.summary.delivered += (await report)?.seen ?? 0;
+          expect(await w.exited()).toBe(0);
+          // The count the Worker posts right before process.exit() is best
+          // effort (a Worker may stop before posting it): the exit is what
+          // is tested.
+          const report = w.messages.find((m): m is { seen: number } =>
+            typeof m === 'object' && m !== null && 'seen' in m);
+          tl.summary.delivered += report?.seen ?? 0;
         }, () => `trial ${t}`);
         tl.summary.trials++;
       }
