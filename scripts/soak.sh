@@ -5,36 +5,56 @@
 # random model test takes ANYTHREAD_SEQUENCES / ANYTHREAD_CONCURRENT_RUNS.
 # The shortest suites run first; each prints its summary line. The whole log
 # goes to test-output/soak-<date>.log. ANYTHREAD_SEED replays a run.
+#
+# Stages (all by default, or those named: npm run soak -- load):
+#   model     the C++ random model test
+#   quick     bad input, exit, throwing callbacks
+#   abort     abort and last release
+#   teardown  Workers terminated / exiting
+#   load      exactly-once under load (Node, then Chromium): the longest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+all=(model quick abort teardown load)
+stages=("$@")
+[[ ${#stages[@]} -gt 0 ]] || stages=("${all[@]}")
+for s in "${stages[@]}"; do
+  [[ " ${all[*]} " == *" $s "* ]] || { echo "soak: unknown stage '$s' (stages: ${all[*]})" >&2; exit 2; }
+done
+want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
+node_stage() {  # name, then test files
+  local name=$1 start=$SECONDS
+  shift
+  want "$name" || return 0
+  npx vitest run --project node "$@"
+  echo "soak: $* took $((SECONDS - start)) s"
+}
 bash scripts/setup.sh
 mkdir -p test-output
 log=test-output/soak-$(date -u +%Y%m%dT%H%M%SZ).log
 export ANYTHREAD_SOAK=1
 export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
 {
-  echo "soak: started $(date -u +%FT%TZ), ANYTHREAD_SEED=$ANYTHREAD_SEED, $(nproc) cores"
-  dir=build/core-plain
-  [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
-  cmake --build "$dir" | { grep -vE '^\[' || true; }
-  echo "soak: C++ random model, 1,000,000 sequences and 1,000 concurrent runs"
-  start=$SECONDS
-  ANYTHREAD_SEQUENCES=1000000 ANYTHREAD_CONCURRENT_RUNS=1000 \
-    "$dir/tests/cpp/core_tests" --gtest_filter='RandomModel.*' \
-    | grep -E '^(reliability|\[  PASSED|\[  FAILED|.*Failure)' 
-  echo "soak: C++ random model took $((SECONDS - start)) s"
-  for files in \
-    "tests/bad-input.node.test.ts tests/reliability-exit.node.test.ts tests/reliability-throw.node.test.ts" \
-    "tests/reliability-abort.test.ts" \
-    "tests/teardown.node.test.ts" \
-    "tests/reliability-load.test.ts"; do
+  echo "soak: started $(date -u +%FT%TZ), ANYTHREAD_SEED=$ANYTHREAD_SEED, $(nproc) cores, stages: ${stages[*]}, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if want model; then
+    dir=build/core-plain
+    [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    cmake --build "$dir" | { grep -vE '^\[' || true; }
+    echo "soak: C++ random model, 1,000,000 sequences and 1,000 concurrent runs"
     start=$SECONDS
-    # shellcheck disable=SC2086
-    npx vitest run --project node $files
-    echo "soak: $files took $((SECONDS - start)) s"
-  done
-  start=$SECONDS
-  npx vitest run --project chromium tests/reliability-load.test.ts
-  echo "soak: chromium tests/reliability-load.test.ts took $((SECONDS - start)) s"
+    ANYTHREAD_SEQUENCES=1000000 ANYTHREAD_CONCURRENT_RUNS=1000 \
+      "$dir/tests/cpp/core_tests" --gtest_filter='RandomModel.*' \
+      | grep -E '^(reliability|\[  PASSED|\[  FAILED|.*Failure)'
+    echo "soak: C++ random model took $((SECONDS - start)) s"
+  fi
+  node_stage quick tests/bad-input.node.test.ts tests/reliability-exit.node.test.ts \
+    tests/reliability-throw.node.test.ts
+  node_stage abort tests/reliability-abort.test.ts
+  node_stage teardown tests/teardown.node.test.ts
+  node_stage load tests/reliability-load.test.ts
+  if want load; then
+    start=$SECONDS
+    npx vitest run --project chromium tests/reliability-load.test.ts
+    echo "soak: chromium tests/reliability-load.test.ts took $((SECONDS - start)) s"
+  fi
   echo "soak: finished $(date -u +%FT%TZ)"
 } 2>&1 | tee "$log"
