@@ -480,7 +480,7 @@ TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   const int total = static_cast<int>(kMaxDrainPerTick) + 500;
   for (int i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
   rt.RunPending();
-  ASSERT_EQ(r.calls.size(), 2u);  // Two wake-ups: 1000, then 500.
+  ASSERT_EQ(r.calls.size(), 2u);  // Two wake-ups: kMaxDrainPerTick, then 500.
   std::vector<double> seen;
   for (auto& call : r.calls) {
     ASSERT_EQ(call.size(), 2u);
@@ -489,6 +489,34 @@ TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   }
   ASSERT_EQ(seen.size(), static_cast<size_t>(total));
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
+}
+
+// A batch of slow callbacks stops once it has taken kMaxDrainTime and yields
+// (the next wake-up delivers the rest, in order): on the numeric fast path
+// (the loop in JS, checking every 32 calls) and on the per-item path.
+TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
+  for (bool converter : {false, true}) {
+    SCOPED_TRACE(converter ? "per-item path" : "numeric fast path");
+    Recorder r;
+    r.reply = [](Env env, const std::vector<Value>&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return CallOutcome{false, Value::Undefined(env)};
+    };
+    auto created = converter
+        ? ThreadsafeFunction<uint32_t>::Create(env, r.fn(), {},
+              [](Env env, uint32_t& v) -> Result<Args> { return Args{Value::Number(env, v)}; })
+        : ThreadsafeFunction<uint32_t>::Create(env, r.fn());
+    auto t = std::move(created).value();
+    rt.RunPending();  // The previous round's finalization, if any.
+    const size_t total = 100;  // 100 ms of callbacks.
+    for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+    ASSERT_TRUE(rt.RunOne());  // One wake-up.
+    EXPECT_GE(r.calls.size(), 1u);
+    EXPECT_LE(r.calls.size(), 40u);  // 8 ms, checked every 16 or 32 calls.
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), total);
+    for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
+  }
 }
 
 TEST_F(TsfnTest, BatchedDeliveryNeedsANumericPayload) {

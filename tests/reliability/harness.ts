@@ -71,6 +71,11 @@ export interface RunStats {
 
 export interface ReliabilityModule {
   run(callback: (producer: number, seq: number) => void, options: RunOptions): Promise<RunStats>;
+  /** Queues `count` calls from the JS thread before anything drains. */
+  flood(
+    callback: (value: number | Float64Array) => void,
+    options: { count: number; converter: boolean; batched: boolean },
+  ): number;
 }
 
 const cache = new Map<BackendName, Promise<ReliabilityModule>>();

@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, channel: null },
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null },
 
   anythread_call__deps: ['$Emval', '$anythreadState'],
   anythread_call: function(fn, args) {
@@ -71,28 +71,32 @@ mergeInto(LibraryManager.library, {
   },
 
   anythread_for_each__deps: ['$Emval', '$anythreadState'],
-  anythread_for_each: function(fn, values, n, leadingNull) {
+  anythread_for_each: function(fn, values, n, leadingNull, budget) {
     var f = Emval.toValue(fn);
     var base = values >> 3;
     // One view for the whole loop: with pthreads and memory growth every
     // HEAPF64 access re-checks (and may rebuild) the views, which costs more
     // than the call itself. Growth never moves shared memory, so this view
     // keeps covering the batch and its stop slot; the values are copied
-    // because a callback may grow memory meanwhile.
+    // because a callback may grow memory meanwhile. Every 32 calls the loop
+    // also stops once `budget` ms have passed (the drain's time budget).
     var heap = HEAPF64;
     var v = heap.slice(base, base + n);
     var stop = base + n;
     var i = 0;
+    var t0 = performance.now();
     try {
       if (leadingNull) {
         for (; i < n; i++) {
           if (heap[stop] !== 0) return i;
           f(null, v[i]);
+          if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;
         }
       } else {
         for (; i < n; i++) {
           if (heap[stop] !== 0) return i;
           f(v[i]);
+          if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;
         }
       }
     } catch (e) {
@@ -152,27 +156,37 @@ mergeInto(LibraryManager.library, {
   },
 
   // A macrotask, never a microtask: a call made from JS must not be delivered
-  // before that JS returns to the event loop, as with Node's own doorbell.
-  // A MessageChannel, in Node and browsers alike: its message wakes a loop
-  // that is waiting (Node's unref'd setImmediate does not: the poll would
-  // sleep until some other event), and in Node its port is unref'd, like a
-  // weak native doorbell: what keeps the process alive is the keep-alive
-  // count (strong functions, pending Deferreds), never a ring.
+  // before that JS returns to the event loop, as with Node's own doorbell;
+  // and a drain that yields (work left after its budget) must really let
+  // timers and I/O run before it continues. In Node: setImmediate. Not a
+  // MessageChannel there: Node delivers up to 1000 messages per wake-up in
+  // one go, those posted meanwhile included, so a yielding drain would come
+  // straight back. The immediate is ref'd (an unref'd one does not wake a
+  // waiting loop) and runs within the current turn of the loop, so it never
+  // holds the process for longer: what keeps it alive is the keep-alive count
+  // (strong functions, pending Deferreds), never a ring. In browsers: a
+  // MessageChannel, a task of its own, after which timers and rendering get
+  // their turn.
   anythread_schedule__deps: ['$anythreadState'],
   anythread_schedule: function(ctx) {
     var st = anythreadState;
-    if (!st.channel) {
-      st.channel = new MessageChannel();
+    if (!st.queue) {
       st.queue = [];
-      st.channel.port1.onmessage = function() {
+      st.run = function() {
         var q = st.queue;
         st.queue = [];
         for (var i = 0; i < q.length; i++) Module['_anythread_wasm_wake'](q[i]);
       };
-      if (typeof st.channel.port1.unref === 'function') st.channel.port1.unref();
+      if (typeof process === 'object' && typeof setImmediate === 'function') {
+        st.post = function() { setImmediate(st.run); };
+      } else {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = st.run;
+        st.post = function() { channel.port2.postMessage(0); };
+      }
     }
     st.queue.push(ctx);
-    if (st.queue.length === 1) st.channel.port2.postMessage(0);
+    if (st.queue.length === 1) st.post();
   },
 
   // In Node, pthread workers are unref'd (the post-js does it) so they never

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -298,20 +299,29 @@ inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
 
 // JS thread. The numeric fast path: one Node-API call per batch; the loop
 // runs in JS. The Float64Array's last slot is the stop flag the core sets
-// (through *stop_slot) when a callback aborts.
+// (through *stop_slot) when a callback aborts; every 32 calls the loop also
+// stops once `budget_ms` have passed (the core's drain time budget).
 inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
-                          const double* values, size_t n, double** stop_slot,
-                          CallOutcome* thrown) {
+                          const double* values, size_t n, double budget_ms,
+                          double** stop_slot, CallOutcome* thrown) {
   auto& data = native_detail::DataFor(env.raw());
   Napi::Function loop = CompiledHelper(
       env, &data.for_each,
-      "(function forEach(fn, values, n, leadingNull) {"
-      "  var i = 0;"
+      "(function forEach(fn, values, n, leadingNull, budget) {"
+      "  var i = 0, t0 = performance.now();"
       "  try {"
       "    if (leadingNull) {"
-      "      for (; i < n; i++) { if (values[n] !== 0) return i; fn(null, values[i]); }"
+      "      for (; i < n; i++) {"
+      "        if (values[n] !== 0) return i;"
+      "        fn(null, values[i]);"
+      "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
+      "      }"
       "    } else {"
-      "      for (; i < n; i++) { if (values[n] !== 0) return i; fn(values[i]); }"
+      "      for (; i < n; i++) {"
+      "        if (values[n] !== 0) return i;"
+      "        fn(values[i]);"
+      "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
+      "      }"
       "    }"
       "  } catch (e) { forEach.error = e; return -(i + 1); }"
       "  return n;"
@@ -335,11 +345,11 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
   napi_create_arraybuffer(env.raw(), (n + 1) * sizeof(double), &buffer_data, &buffer);
   std::memcpy(buffer_data, values, (n + 1) * sizeof(double));
   napi_create_typedarray(env.raw(), napi_float64_array, n + 1, buffer, 0, &array);
-  napi_value argv[4] = {fn.napi(), array, Napi::Number::New(e, static_cast<double>(n)),
-                        Napi::Boolean::New(e, leading_null)};
+  napi_value argv[5] = {fn.napi(), array, Napi::Number::New(e, static_cast<double>(n)),
+                        Napi::Boolean::New(e, leading_null), Napi::Number::New(e, budget_ms)};
   *stop_slot = static_cast<double*>(buffer_data) + n;
   napi_value result;
-  napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 4, argv, &result);
+  napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 5, argv, &result);
   *stop_slot = nullptr;
   if (status != napi_ok) {  // The loop itself cannot throw; be safe anyway.
     thrown->threw = true;
@@ -465,12 +475,22 @@ class BackendDoorbell final : public Doorbell {
       delete ctx;
       return nullptr;
     }
+    ctx->tsfn = bell->tsfn_;
     if (weak) bell->Unref();
     return bell;
   }
 
-  // Any thread, with the core's queue mutex held, never after Close().
+  // Any thread, with the core's queue mutex held, never after Close(). A
+  // ring from inside this doorbell's own drain (the drain yielding with
+  // work left, or a callback calling again) is only noted: OnNapiCall turns
+  // it into a setImmediate once the drain is over. Ringing Node's
+  // threadsafe function there would not yield: Node dispatches up to 1000
+  // queued calls per wake-up in one go, so timers would wait for the flood.
   void Ring() override {
+    if (std::this_thread::get_id() == js_thread_ && ctx_->in_drain) {
+      ctx_->ring_after_drain = true;
+      return;
+    }
     napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
   }
 
@@ -490,6 +510,7 @@ class BackendDoorbell final : public Doorbell {
     if (closed_) return;
     closed_ = true;
     if (!ctx_->torn_down) {
+      ctx_->closed = true;
       napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
     }
   }
@@ -498,14 +519,52 @@ class BackendDoorbell final : public Doorbell {
   struct Context {
     std::shared_ptr<DrainTarget> target;  // Keeps the core state alive.
     bool torn_down;  // Node finalized the tsfn before we closed it.
+    // JS thread only.
+    napi_threadsafe_function tsfn = nullptr;
+    bool closed = false;  // Released by Close().
+    bool in_drain = false;
+    bool ring_after_drain = false;
   };
 
-  BackendDoorbell(Env env, Context* ctx) : env_(env), ctx_(ctx) {}
+  BackendDoorbell(Env env, Context* ctx)
+      : env_(env), ctx_(ctx), js_thread_(std::this_thread::get_id()) {}
 
   static void OnNapiCall(napi_env env, napi_value, void* context, void*) {
     if (env == nullptr) return;  // Draining Node's queue at close: nothing.
     Napi::HandleScope scope(env);
-    static_cast<Context*>(context)->target->OnDoorbell(Env(env));
+    auto* ctx = static_cast<Context*>(context);
+    std::shared_ptr<DrainTarget> target = ctx->target;  // ctx may go now.
+    ctx->in_drain = true;
+    target->OnDoorbell(Env(env));
+    // The core finalized in that drain (and closed this doorbell, so Node
+    // may free ctx once this returns) or it still needs a drain.
+    ctx->in_drain = false;
+    if (!ctx->ring_after_drain) return;
+    ctx->ring_after_drain = false;
+    if (!DrainOnImmediate(env, target) && !ctx->closed) {
+      napi_call_threadsafe_function(ctx->tsfn, nullptr, napi_tsfn_nonblocking);
+    }
+  }
+
+  // JS thread. The next drain in a later turn of the event loop: Node runs
+  // immediates after polling, and timers first thing in the next turn.
+  static bool DrainOnImmediate(napi_env env, std::shared_ptr<DrainTarget> target) {
+    Napi::Env e(env);
+    Napi::Value set_immediate = e.Global().Get("setImmediate");
+    if (e.IsExceptionPending()) e.GetAndClearPendingException();
+    if (set_immediate.IsEmpty() || !set_immediate.IsFunction()) return false;
+    Napi::Function drain = Napi::Function::New(
+        e, [target](const Napi::CallbackInfo& info) {
+          target->OnDoorbell(Env(info.Env()));
+        }, "anythreadDrain");
+    if (drain.IsEmpty()) return false;
+    napi_value argv[1] = {drain};
+    napi_value ignored;
+    if (napi_call_function(env, e.Undefined(), set_immediate, 1, argv, &ignored) != napi_ok) {
+      if (e.IsExceptionPending()) e.GetAndClearPendingException();
+      return false;
+    }
+    return true;
   }
   // Node calls this after our Close() or, if we never closed, when the
   // environment is torn down: then no JS may run and the core must finalize.
@@ -519,6 +578,7 @@ class BackendDoorbell final : public Doorbell {
 
   Env env_;
   Context* ctx_;  // Owned by Node's tsfn; freed in OnNapiFinalize.
+  const std::thread::id js_thread_;
   napi_threadsafe_function tsfn_ = nullptr;
   bool closed_ = false;  // JS thread only.
 };

@@ -37,13 +37,15 @@
 //                                   cleared at teardown.
 //   Reference::Abandon()            Forget the reference without touching JS.
 //   ThrowValue(env, value)          Makes any value the pending exception.
-//   CallForEach(env, fn, leading_null, values, n, &stop_slot, &thrown)
-//                                   Calls fn([null,] values[i]) for each i in
+//   CallForEach(env, fn, leading_null, values, n, budget_ms, &stop_slot,
+//               &thrown)            Calls fn([null,] values[i]) for each i in
 //                                   JS (one transition per batch). Stops when
 //                                   *stop_slot (valid during the call) turns
-//                                   non-zero, or at a throw (thrown set);
-//                                   returns how many calls ran, the throwing
-//                                   one included. values has n + 1 slots.
+//                                   non-zero, at a throw (thrown set), or
+//                                   once budget_ms have passed (checked every
+//                                   32 calls); returns how many calls ran, the
+//                                   throwing one included. values has n + 1
+//                                   slots.
 //   MakeFloat64Array(env, values, n)  A new Float64Array copy.
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.
 //   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,

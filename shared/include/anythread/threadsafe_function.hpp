@@ -18,6 +18,7 @@
 #ifndef ANYTHREAD_THREADSAFE_FUNCTION_HPP_
 #define ANYTHREAD_THREADSAFE_FUNCTION_HPP_
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -184,9 +185,7 @@ class TsfnState final : public DrainTarget,
         fn_(Reference::Make(fn)),
         convert_(std::move(convert)),
         finalizer_(std::move(options.finalizer)),
-        batched_(options.batched) {
-    numbers_.reserve(kMaxDrainPerTick + 1);
-  }
+        batched_(options.batched) {}
 
   // JS thread, right after construction (needs shared_from_this).
   Status Start(Env env, bool weak) {
@@ -240,7 +239,9 @@ class TsfnState final : public DrainTarget,
       }
       if constexpr (kNumericPayload<T>) {
         if (!convert_ && items[i].plain()) {
-          i += DeliverNumbers(env, fn, items + i, n - i);
+          i += DeliverNumbers(env, fn, items + i, n - i, start);
+          // The JS loop stops at the time budget too: yield if it did.
+          if (std::chrono::steady_clock::now() - start > kMaxDrainTime) return i;
           continue;
         }
       }
@@ -251,10 +252,11 @@ class TsfnState final : public DrainTarget,
   }
 
   // JS thread. The numeric fast path: a run of plain numeric items goes to
-  // JS as one array, and JS calls the callback per item (CallForEach), or
+  // JS as one array, and JS calls the callback per item (CallForEach, which
+  // stops once the batch, begun at `start`, has used kMaxDrainTime), or
   // once with the whole array (batched). Returns how many it delivered.
   size_t DeliverNumbers(Env env, const Value& fn, CallItem<T>* items,
-                        size_t n) {
+                        size_t n, std::chrono::steady_clock::time_point start) {
     numbers_.clear();
     size_t run = 0;
     while (run < n && items[run].plain()) {
@@ -284,10 +286,13 @@ class TsfnState final : public DrainTarget,
     while (done < run) {
       CallOutcome thrown;
       numbers_[done + (run - done)] = 0;  // (Re)arm the stop slot.
+      const std::chrono::duration<double, std::milli> left =
+          kMaxDrainTime - (std::chrono::steady_clock::now() - start);
       size_t count = CallForEach(env, fn, leading_null, numbers_.data() + done,
-                                 run - done, &stop_slot_, &thrown);
+                                 run - done, std::max(left.count(), 0.0),
+                                 &stop_slot_, &thrown);
       done += count;
-      if (!thrown.threw) break;  // Finished, or stopped by an abort.
+      if (!thrown.threw) break;  // Finished, or stopped (abort, time).
       ReportUncaught(env, thrown.value);
       if (queue_.AbortRequested()) break;
     }

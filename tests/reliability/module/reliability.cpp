@@ -20,6 +20,14 @@
 //                                  its handle (the last release closes)
 //   Resolves once every producer has finished and the function finalized.
 //
+//   flood(callback, { count, converter, batched }) -> number
+//     Queues callback(i) for i in [0, count) from the JS thread itself
+//     (NonBlocking, unbounded), before anything can drain, then releases;
+//     returns how many calls were accepted. Plain numbers go through the
+//     numeric fast path; with converter: true each goes through a converter
+//     (the per-item path); batched: true hands JS Float64Array batches. For
+//     the drain's yield bounds (count and time).
+//
 //   ticker(callback, { periodMs, count, weak }) -> undefined
 //     One thread calls callback(0, i) for i in [0, count), every periodMs,
 //     then releases; it stops early at Closing. A weak function does not
@@ -408,6 +416,47 @@ Value RunExport(const CallbackInfo& info) {
   return promise;
 }
 
+template <typename Fn>
+double QueueAll(Fn& f, uint32_t count) {
+  double accepted = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
+  }
+  f.Release();
+  return accepted;
+}
+
+Value FloodExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    return Throw(env, ErrorKind::kTypeError, "callback must be a function");
+  }
+  if (info.Length() < 2 || !info[1].IsObject() || info[1].IsArray() ||
+      info[1].IsFunction()) {
+    return Throw(env, ErrorKind::kTypeError, "options must be an object");
+  }
+  double count;
+  if (!ReadNumber(env, info[1], "count", 0, 1e7, &count)) return Value::Undefined(env);
+  Value converter = info[1].Get("converter");
+  Value batched = info[1].Get("batched");
+  if (!converter.IsBoolean() || !batched.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError,
+                 "options.converter and options.batched must be booleans");
+  }
+  using Numbers = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
+  anythread::ThreadsafeFunctionOptions options;
+  options.batched = batched.AsBool();
+  auto tsfn = converter.AsBool()
+                  ? Numbers::Create(env, info[0], options,
+                                    [](Env env, uint32_t& v) -> Result<Args> {
+                                      return Args{Value::Number(env, v)};
+                                    })
+                  : Numbers::Create(env, info[0], options);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  Numbers f = std::move(tsfn).value();
+  return Value::Number(env, QueueAll(f, static_cast<uint32_t>(count)));
+}
+
 Value TickerExport(const CallbackInfo& info) {
   Env env = info.env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
@@ -457,5 +506,6 @@ Value TickerExport(const CallbackInfo& info) {
 
 ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
+  m.Export("flood", &FloodExport);
   m.Export("ticker", &TickerExport);
 }

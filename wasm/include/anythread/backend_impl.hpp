@@ -37,7 +37,8 @@ void anythread_then(anythread_em_val thenable, void* ctx);
 anythread_em_val anythread_new_promise(void);  // { promise, resolve, reject }
 // The numeric fast path's loop (see CallForEach); returns calls made, or
 // -(i + 1) when call i threw (then anythread_take_error() has the value).
-int anythread_for_each(anythread_em_val fn, const double* values, int n, int leading_null);
+int anythread_for_each(anythread_em_val fn, const double* values, int n, int leading_null,
+                       double budget_ms);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_float64_array(const double* values, int n);
 // A JS function calling the exported function at `fn` (see MakeFunction).
@@ -158,13 +159,13 @@ inline Value MakeError(Env, ErrorKind kind, std::string_view code,
 
 // Main thread. The numeric fast path: one wasm-to-JS transition per batch;
 // JS loops over the values (read from wasm memory) and checks the stop slot,
-// values[n], before each call.
+// values[n], before each call, and the time budget every 32 calls.
 inline size_t CallForEach(Env, const Value& fn, bool leading_null,
-                          double* values, size_t n, double** stop_slot,
-                          CallOutcome* thrown) {
+                          double* values, size_t n, double budget_ms,
+                          double** stop_slot, CallOutcome* thrown) {
   *stop_slot = values + n;
   int r = anythread_for_each(fn.val().as_handle(), values, static_cast<int>(n),
-                             leading_null ? 1 : 0);
+                             leading_null ? 1 : 0, budget_ms);
   *stop_slot = nullptr;
   if (r >= 0) return static_cast<size_t>(r);
   thrown->threw = true;

@@ -71,6 +71,18 @@ class FakeRuntime {
     }
     return true;
   }
+  // JS thread. Runs the first queued task, if any (one wake-up).
+  bool RunOne() {
+    std::function<void()> task;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (tasks_.empty()) return false;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+    return true;
+  }
   // JS thread. Runs what is queued now (and what those tasks queue).
   void RunPending() {
     RunUntil([&] {
@@ -303,11 +315,13 @@ inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
   return a;
 }
 
-// Like the real backends: the loop reads the stop slot before each call.
+// Like the real backends: the loop reads the stop slot before each call,
+// and stops every 32 calls once `budget_ms` have passed.
 inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
-                          double* values, size_t n, double** stop_slot,
-                          CallOutcome* thrown) {
+                          double* values, size_t n, double budget_ms,
+                          double** stop_slot, CallOutcome* thrown) {
   *stop_slot = values + n;
+  const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < n; ++i) {
     if (values[n] != 0) {
       *stop_slot = nullptr;
@@ -320,6 +334,12 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
     if (o.threw) {
       *stop_slot = nullptr;
       *thrown = o;
+      return i + 1;
+    }
+    if ((i & 31) == 31 &&
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count() > budget_ms) {
+      *stop_slot = nullptr;
       return i + 1;
     }
   }

@@ -1,0 +1,100 @@
+// A flood of calls cannot starve the event loop: a drain delivers at most
+// 16,384 calls per wake-up and stops a batch once its callbacks have taken
+// 8 ms (README, "Notes on semantics"), then yields and comes back. Here every
+// call is queued before anything can drain (from the JS thread itself), so
+// without those bounds the whole flood would be delivered in one task, before
+// any timer. On the numeric fast path (plain numbers, the loop in JS), the
+// per-item path (a converter), and batched delivery; on every backend.
+import { describe, expect, test } from 'vitest';
+import { backends } from './helpers/backends';
+import { reliability } from './reliability/harness';
+
+const MAX_PER_WAKE_UP = 16_384;
+
+/** Resolves with the callback's values once `count` have arrived, and with how
+ * many had arrived when a timer set right after the flood fired. */
+function watch(count: number, onEach?: () => void) {
+  const values: number[] = [];
+  let atTimer = -1;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const callback = (v: number | Float64Array) => {
+    if (typeof v === 'number') values.push(v);
+    else for (const x of v) values.push(x);
+    onEach?.();
+    if (values.length === count) resolve();
+  };
+  const armTimer = () => setTimeout(() => (atTimer = values.length), 0);
+  return { values, callback, armTimer, done, atTimer: () => atTimer };
+}
+
+function busyWait(ms: number) {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // Spin: a slow callback.
+  }
+}
+
+describe.each(backends)('%s', (backend) => {
+  test.for([
+    ['numeric fast path', false],
+    ['per-item path (converter)', true],
+  ] as const)('%s: a flood of fast callbacks lets a timer run before it ends', async ([, converter]) => {
+    const m = await reliability(backend);
+    const count = 400_000;
+    const w = watch(count);
+    expect(m.flood(w.callback, { count, converter, batched: false })).toBe(count);
+    w.armTimer();
+    await w.done;
+    expect(w.atTimer()).toBeGreaterThanOrEqual(0);
+    expect(w.atTimer()).toBeLessThan(count);
+    // Nothing lost, nothing repeated, in order.
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
+  test.for([
+    ['numeric fast path', false],
+    ['per-item path (converter)', true],
+  ] as const)('%s: slow callbacks yield after the time budget', async ([, converter]) => {
+    const m = await reliability(backend);
+    const count = 200;
+    const w = watch(count, () => busyWait(1));  // 200 ms of callbacks in all.
+    expect(m.flood(w.callback, { count, converter, batched: false })).toBe(count);
+    w.armTimer();
+    await w.done;
+    // The budget is checked every 32 calls on the fast path (every 16 on
+    // the per-item path): the timer runs after at most a few dozen calls.
+    expect(w.atTimer()).toBeGreaterThanOrEqual(0);
+    expect(w.atTimer()).toBeLessThan(count / 2);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
+  test('batched delivery: batches of at most 16,384 calls, in order', async () => {
+    const m = await reliability(backend);
+    const count = 100_000;
+    const sizes: number[] = [];
+    const w = watch(count);
+    const callback = (v: number | Float64Array) => {
+      expect(v).toBeInstanceOf(Float64Array);
+      sizes.push((v as Float64Array).length);
+      w.callback(v);
+    };
+    expect(m.flood(callback, { count, converter: false, batched: true })).toBe(count);
+    w.armTimer();
+    await w.done;
+    expect(Math.max(...sizes)).toBe(MAX_PER_WAKE_UP);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(count);
+    expect(w.atTimer()).toBeGreaterThanOrEqual(0);
+    expect(w.atTimer()).toBeLessThan(count);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
+  test('flood rejects bad options with a TypeError or RangeError', async () => {
+    const m = await reliability(backend);
+    const cb = () => {};
+    expect(() => m.flood(cb, { count: -1, converter: false, batched: false })).toThrow(RangeError);
+    expect(() =>
+      m.flood(cb, { count: 1, converter: 'yes' as unknown as boolean, batched: false }),
+    ).toThrow(TypeError);
+  });
+});
