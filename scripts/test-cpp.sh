@@ -15,8 +15,10 @@ for variant in plain:"" tsan:thread asan:address; do
   summary=$dir/reliability-summary.txt
   rm -f "$summary"
   ANYTHREAD_SUMMARY_FILE=$PWD/$summary ANYTHREAD_VARIANT=${variant%%:*} \
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
+  # allocator_may_return_null: the RingQueue tests ask for allocations that
+  # must fail (nothrow new returning null is what they check).
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 allocator_may_return_null=1" \
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     ctest --test-dir "$dir" --output-on-failure --parallel "$jobs" | tail -n 3
   if [[ -f $summary ]]; then sed "s/^/  /" "$summary"; fi

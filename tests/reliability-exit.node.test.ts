@@ -51,6 +51,28 @@ describe.each(backends)('%s', (backend) => {
       t.summary.calls = null;  // Still calling when the process exits.
     }));
 
+  test('weak, with drains that keep yielding: the process still exits', async ({ task }) =>
+    summarized(task, `exit ${backend}, weak yielding`, async (t) => {
+      // Callbacks of 2 ms against a call every 1 ms: calls pile up, so every
+      // drain stops at its time budget with calls left and yields to the
+      // event loop. The timer polling n shows that timers still run; then
+      // the yields must not hold the loop either.
+      const { r, stamps, exitAfterMs } = await runStamped(
+        backend,
+        `let n = 0;
+         const slow = () => { const until = performance.now() + 2; while (performance.now() < until); };
+         m.ticker(() => { slow(); n++; }, { periodMs: 1, count: 1e6, weak: true });
+         await new Promise((r) => { const check = () => (n >= 50 ? r() : setTimeout(check, 5)); check(); });
+         stamp('idle');`,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(stamps.map((s) => s.what)).toEqual(['idle']);
+      expect(exitAfterMs).toBeLessThan(EXIT_MS);
+      t.summary.trials++;
+      t.summary.calls = null;  // Still calling when the process exits.
+    }));
+
   test('done: the process exits once the work is done and released', async ({ task }) =>
     summarized(task, `exit ${backend}, done`, async (t) => {
       const { r, stamps, exitAfterMs } = await runStamped(

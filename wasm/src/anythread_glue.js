@@ -158,15 +158,20 @@ mergeInto(LibraryManager.library, {
   // A macrotask, never a microtask: a call made from JS must not be delivered
   // before that JS returns to the event loop, as with Node's own doorbell;
   // and a drain that yields (work left after its budget) must really let
-  // timers and I/O run before it continues. In Node: setImmediate. Not a
-  // MessageChannel there: Node delivers up to 1000 messages per wake-up in
-  // one go, those posted meanwhile included, so a yielding drain would come
-  // straight back. The immediate is ref'd (an unref'd one does not wake a
-  // waiting loop) and runs within the current turn of the loop, so it never
-  // holds the process for longer: what keeps it alive is the keep-alive count
-  // (strong functions, pending Deferreds), never a ring. In browsers: a
-  // MessageChannel, a task of its own, after which timers and rendering get
-  // their turn.
+  // timers and I/O run before it continues.
+  // In Node: setImmediate, except when already running from one. A
+  // MessageChannel alone does not yield there: Node handles up to 1000
+  // messages per wake-up in one go, those posted meanwhile (even on another
+  // port) included, so a drain woken by a message and re-posting would come
+  // straight back. An immediate runs after polling, and timers come first in
+  // the next turn. It is ref'd (an unref'd one does not wake a waiting loop),
+  // so a drain running from an immediate re-posts through the unref'd
+  // MessageChannel instead: handled in the next turn, after timers, and the
+  // loop may exit before it. So, as with Node's own weak threadsafe
+  // functions, a ring never keeps the process alive: only the keep-alive
+  // count does (strong functions, pending Deferreds).
+  // In browsers: a MessageChannel, a task of its own, after which timers and
+  // rendering get their turn.
   anythread_schedule__deps: ['$anythreadState'],
   anythread_schedule: function(ctx) {
     var st = anythreadState;
@@ -177,13 +182,19 @@ mergeInto(LibraryManager.library, {
         st.queue = [];
         for (var i = 0; i < q.length; i++) Module['_anythread_wasm_wake'](q[i]);
       };
-      if (typeof process === 'object' && typeof setImmediate === 'function') {
-        st.post = function() { setImmediate(st.run); };
-      } else {
-        var channel = new MessageChannel();
-        channel.port1.onmessage = st.run;
-        st.post = function() { channel.port2.postMessage(0); };
-      }
+      var channel = new MessageChannel();
+      channel.port1.onmessage = st.run;
+      if (typeof channel.port1.unref === 'function') channel.port1.unref();
+      var inImmediate = false;
+      var fromImmediate = function() {
+        inImmediate = true;
+        try { st.run(); } finally { inImmediate = false; }
+      };
+      var nodeImmediate = typeof process === 'object' && typeof setImmediate === 'function';
+      st.post = function() {
+        if (nodeImmediate && !inImmediate) setImmediate(fromImmediate);
+        else channel.port2.postMessage(0);
+      };
     }
     st.queue.push(ctx);
     if (st.queue.length === 1) st.post();

@@ -19,7 +19,11 @@
 //   the state is not finalized. So once Finalize has run under the lock, no
 //   producer can touch the doorbell again, and the backend may close it.
 // - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
-//   if more remain, so a flood of calls cannot starve the event loop.
+//   if more remain, so a flood of calls cannot starve the event loop. While
+//   it delivers, `scheduled_` stays set, so producers do not ring; the drain
+//   rings at its end, under the lock, for anything queued meanwhile. Only
+//   that ring comes from the owner thread, where a backend can make it yield
+//   to the event loop (a producer's ring would be run in the same turn).
 // - The owner takes the whole shared queue at once by swapping it with its
 //   private ring (`taken_`), an O(1) step under the lock, so producers almost
 //   never wait for the consumer; it then delivers from `taken_` without the
@@ -96,7 +100,8 @@ class CallQueue {
   CallQueue& operator=(const CallQueue&) = delete;
 
   // Any thread. Queues `item` for the owner thread. Returns kOk; kQueueFull
-  // when non-blocking and the queue is at capacity; kWouldDeadlock when
+  // when non-blocking and the queue is at capacity, or (either mode) when an
+  // unbounded queue cannot grow, out of memory; kWouldDeadlock when
   // blocking on the owner thread and the queue is at capacity (the owner is
   // the thread that would make room); kClosing once released, aborted or
   // finalized; kInvalidArg for a `mode` that is not a CallMode. On any
@@ -118,7 +123,9 @@ class CallQueue {
       room_.wait(lock);
       --blocked_producers_;
     }
-    queue_.push_back(std::move(item));
+    // An unbounded queue that cannot grow (out of memory) refuses the call
+    // as a full one would: the caller may retry once JS has drained.
+    if (!queue_.push_back(std::move(item))) return Status::kQueueFull;
     ++accepted_;
     RingLocked();
     return Status::kOk;
@@ -199,8 +206,13 @@ class CallQueue {
     draining_ = true;
     bool finalize_now = false;
     {
+      // scheduled_ stays set while this drain delivers: producers do not
+      // ring meanwhile; the check at the end (under the lock) rings for
+      // whatever they queued. Their rings would reach the backend's queue
+      // (Node's threadsafe function, Emscripten's proxied calls), which
+      // runs them in the same turn of the event loop, so a steady stream
+      // would never let timers run. The drain's own ring is the yielding one.
       std::lock_guard<std::mutex> lock(mutex_);
-      scheduled_ = false;
       if (state_ == QueueState::kFinalized) {
         draining_ = false;
         return;
@@ -233,6 +245,7 @@ class CallQueue {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       delivered_ += delivered;
+      scheduled_ = false;  // This drain answered the ring.
       if (!finalize_now) {
         if (state_ == QueueState::kAborted) {
           finalize_now = DropAllLocked();
@@ -241,9 +254,8 @@ class CallQueue {
           state_ = QueueState::kFinalized;
           finalize_now = true;
         } else if (!queue_.empty() || !taken_.empty() || reentered_) {
-          // More to do: yield to the event loop and come back. A re-entered
-          // drain consumed a ring, so ring even if one looks scheduled.
-          if (reentered_) scheduled_ = false;
+          // More to do (left over, queued meanwhile, or a re-entered drain
+          // consumed a ring): yield to the event loop and come back.
           RingLocked();
         }
       }

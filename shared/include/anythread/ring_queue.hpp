@@ -5,11 +5,18 @@
 // A ring only allocates when it grows past its high-water mark; in steady
 // state (and always for a bounded queue, which starts at its bound) push and
 // pop never touch the heap. Not thread-safe: CallQueue guards it.
+//
+// Growing can fail (out of memory, or a size that does not fit size_t:
+// wasm32 has 2 GB). Then push_back returns false and the queue is unchanged:
+// built without exceptions, operator new would return null, and writing
+// through it corrupts memory silently (in wasm, low addresses hold the
+// function table's data).
 #ifndef ANYTHREAD_RING_QUEUE_HPP_
 #define ANYTHREAD_RING_QUEUE_HPP_
 
 #include <cassert>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <new>
 #include <utility>
@@ -19,7 +26,9 @@ namespace anythread {
 template <typename T>
 class RingQueue {
  public:
-  explicit RingQueue(size_t initial_capacity = 16) { Grow(initial_capacity); }
+  explicit RingQueue(size_t initial_capacity = 16) {
+    if (!Grow(initial_capacity)) Grow(1);
+  }
   ~RingQueue() {
     clear();
     ::operator delete(slots_, std::align_val_t(alignof(T)));
@@ -31,14 +40,18 @@ class RingQueue {
   bool empty() const { return size_ == 0; }
   size_t capacity() const { return capacity_; }
 
-  void push_back(T&& value) {
-    if (size_ == capacity_) Grow(capacity_ * 2);
+  // Returns false, leaving `value` with the caller, when the ring is full
+  // and cannot grow.
+  [[nodiscard]] bool push_back(T&& value) {
+    if (size_ == capacity_ && !Grow(capacity_ * 2)) return false;
     new (&slots_[(head_ + size_) & (capacity_ - 1)]) T(std::move(value));
     ++size_;
+    return true;
   }
-  // Puts `value` ahead of every queued item.
+  // Puts `value` ahead of every queued item. Only for items just taken from
+  // this ring (so there is room): a ring never shrinks.
   void push_front(T&& value) {
-    if (size_ == capacity_) Grow(capacity_ * 2);
+    assert(size_ < capacity_);
     head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
     new (&slots_[head_]) T(std::move(value));
     ++size_;
@@ -63,7 +76,7 @@ class RingQueue {
   void clear() {
     while (size_ > 0) pop_front();
   }
-  // Moves every item, in order, to `out` (which must have push_back).
+  // Moves every item, in order, to `out` (a container with push_back).
   template <typename Container>
   void MoveAllTo(Container* out) {
     while (size_ > 0) {
@@ -73,11 +86,15 @@ class RingQueue {
   }
 
  private:
-  void Grow(size_t wanted) {
+  bool Grow(size_t wanted) {
+    constexpr size_t kMaxCapacity =
+        (std::numeric_limits<size_t>::max() / 2) / (sizeof(T) > 0 ? sizeof(T) : 1);
+    if (wanted == 0 || wanted > kMaxCapacity) return false;
     size_t capacity = 1;
     while (capacity < wanted) capacity <<= 1;  // Power of two: masks wrap.
-    T* slots = static_cast<T*>(
-        ::operator new(capacity * sizeof(T), std::align_val_t(alignof(T))));
+    T* slots = static_cast<T*>(::operator new(
+        capacity * sizeof(T), std::align_val_t(alignof(T)), std::nothrow));
+    if (slots == nullptr) return false;
     for (size_t i = 0; i < size_; ++i) {
       T& from = slots_[(head_ + i) & (capacity_ - 1)];
       new (&slots[i]) T(std::move(from));
@@ -87,6 +104,7 @@ class RingQueue {
     slots_ = slots;
     capacity_ = capacity;
     head_ = 0;
+    return true;
   }
 
   T* slots_ = nullptr;
