@@ -10,6 +10,11 @@ import { backends } from './helpers/backends';
 import { reliability } from './reliability/harness';
 
 const MAX_PER_WAKE_UP = 16_384;
+// [name, converter]: the numeric fast path, and the per-item path.
+const PATHS = [
+  ['numeric fast path', false],
+  ['per-item path (converter)', true],
+] as const;
 
 /** Resolves with the callback's values once `count` have arrived, and with how
  * many had arrived when a timer set right after the flood fired. */
@@ -36,10 +41,7 @@ function busyWait(ms: number) {
 }
 
 describe.each(backends)('%s', (backend) => {
-  test.for([
-    ['numeric fast path', false],
-    ['per-item path (converter)', true],
-  ] as const)('%s: a flood of fast callbacks lets a timer run before it ends', async ([, converter]) => {
+  test.for(PATHS)('%s: a flood of fast callbacks lets a timer run before it ends', async ([, converter]) => {
     const m = await reliability(backend);
     const count = 400_000;
     const w = watch(count);
@@ -52,10 +54,7 @@ describe.each(backends)('%s', (backend) => {
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 
-  test.for([
-    ['numeric fast path', false],
-    ['per-item path (converter)', true],
-  ] as const)('%s: slow callbacks yield after the time budget', async ([, converter]) => {
+  test.for(PATHS)('%s: slow callbacks yield after the time budget', async ([, converter]) => {
     const m = await reliability(backend);
     const count = 200;
     const w = watch(count, () => busyWait(1));  // 200 ms of callbacks in all.

@@ -188,7 +188,8 @@ bool ReadNumber(Env env, Value options, const char* name, double min,
   return true;
 }
 
-bool ReadOptions(const CallbackInfo& info, Options* o) {
+// Every export's shape: (callback, options object). A TypeError otherwise.
+bool ReadCallbackAndOptions(const CallbackInfo& info) {
   Env env = info.env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
     Throw(env, ErrorKind::kTypeError, "callback must be a function");
@@ -199,6 +200,12 @@ bool ReadOptions(const CallbackInfo& info, Options* o) {
     Throw(env, ErrorKind::kTypeError, "options must be an object");
     return false;
   }
+  return true;
+}
+
+bool ReadOptions(const CallbackInfo& info, Options* o) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return false;
   Value opts = info[1];
   double producers, each, max, abort_after = -1, seed = -1;
   if (!ReadNumber(env, opts, "producers", 1, 64, &producers) ||
@@ -416,25 +423,9 @@ Value RunExport(const CallbackInfo& info) {
   return promise;
 }
 
-template <typename Fn>
-double QueueAll(Fn& f, uint32_t count) {
-  double accepted = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
-  }
-  f.Release();
-  return accepted;
-}
-
 Value FloodExport(const CallbackInfo& info) {
   Env env = info.env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    return Throw(env, ErrorKind::kTypeError, "callback must be a function");
-  }
-  if (info.Length() < 2 || !info[1].IsObject() || info[1].IsArray() ||
-      info[1].IsFunction()) {
-    return Throw(env, ErrorKind::kTypeError, "options must be an object");
-  }
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
   double count;
   if (!ReadNumber(env, info[1], "count", 0, 1e7, &count)) return Value::Undefined(env);
   Value converter = info[1].Get("converter");
@@ -454,18 +445,17 @@ Value FloodExport(const CallbackInfo& info) {
                   : Numbers::Create(env, info[0], options);
   if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
   Numbers f = std::move(tsfn).value();
-  return Value::Number(env, QueueAll(f, static_cast<uint32_t>(count)));
+  double accepted = 0;
+  for (uint32_t i = 0; i < static_cast<uint32_t>(count); ++i) {
+    if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
+  }
+  f.Release();
+  return Value::Number(env, accepted);
 }
 
 Value TickerExport(const CallbackInfo& info) {
   Env env = info.env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    return Throw(env, ErrorKind::kTypeError, "callback must be a function");
-  }
-  if (info.Length() < 2 || !info[1].IsObject() || info[1].IsArray() ||
-      info[1].IsFunction()) {
-    return Throw(env, ErrorKind::kTypeError, "options must be an object");
-  }
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
   double period, count;
   if (!ReadNumber(env, info[1], "periodMs", 0, 60000, &period) ||
       !ReadNumber(env, info[1], "count", 0, 1e9, &count)) {
