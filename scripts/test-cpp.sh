@@ -14,9 +14,10 @@ for variant in plain:"" tsan:thread asan:address; do
   echo "core tests (${variant%%:*}):"
   summary=$dir/reliability-summary.txt
   rm -f "$summary"
-  ANYTHREAD_SUMMARY_FILE=$PWD/$summary ANYTHREAD_VARIANT=${variant%%:*} \
   # allocator_may_return_null: the RingQueue tests ask for allocations that
-  # must fail (nothrow new returning null is what they check).
+  # must fail (nothrow new returning null is what they check). (No comment
+  # may sit inside the continued command below: it would end it there.)
+  ANYTHREAD_SUMMARY_FILE=$PWD/$summary ANYTHREAD_VARIANT=${variant%%:*} \
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 allocator_may_return_null=1" \
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
