@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 #include <condition_variable>
 #include <deque>
 #include <limits>
@@ -16,8 +18,59 @@
 #include <thread>
 #include <vector>
 
+// Heap allocations made on a thread while it counts (AllocationCounter), so
+// a test can show a path allocates nothing. Every form of operator new is
+// replaced (the ring uses the aligned nothrow one); sanitizers still see the
+// malloc / aligned_alloc / free underneath.
+namespace {
+thread_local bool counting_allocations = false;
+thread_local size_t allocations_counted = 0;
+void* Allocate(size_t n, size_t align) {
+  if (counting_allocations) ++allocations_counted;
+  if (n == 0) n = 1;
+  if (align <= alignof(std::max_align_t)) return std::malloc(n);
+  return std::aligned_alloc(align, (n + align - 1) / align * align);
+}
+void* AllocateOrDie(size_t n, size_t align) {
+  void* p = Allocate(n, align);
+  if (p == nullptr) std::abort();  // Built without exceptions: no bad_alloc.
+  return p;
+}
+}  // namespace
+void* operator new(size_t n) { return AllocateOrDie(n, 0); }
+void* operator new[](size_t n) { return AllocateOrDie(n, 0); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return Allocate(n, 0); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return Allocate(n, 0); }
+void* operator new(size_t n, std::align_val_t a) { return AllocateOrDie(n, static_cast<size_t>(a)); }
+void* operator new[](size_t n, std::align_val_t a) { return AllocateOrDie(n, static_cast<size_t>(a)); }
+void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return Allocate(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return Allocate(n, static_cast<size_t>(a));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+
 namespace anythread {
 namespace {
+
+// Counts the heap allocations this thread makes while it lives.
+class AllocationCounter {
+ public:
+  AllocationCounter() {
+    allocations_counted = 0;
+    counting_allocations = true;
+  }
+  ~AllocationCounter() { counting_allocations = false; }
+  size_t count() const { return allocations_counted; }
+};
 
 using namespace std::chrono_literals;
 
@@ -430,6 +483,110 @@ TEST(CallQueue, EnvTeardownDropsItemsWakesProducersAndFinalizesOnce) {
   f.Drain();  // A late wake-up after teardown does nothing.
   EXPECT_TRUE(f.delivered.empty());
   EXPECT_EQ(f.finalized, 0);
+}
+
+// Abort and teardown drop what is queued (in the shared queue and in the
+// owner's taken batch) without allocating: they are what runs when memory
+// is short, and built without exceptions a failed allocation aborts.
+TEST(CallQueue, AbortAndTeardownDropWithoutAllocating) {
+  Tracked::live = 0;
+  for (bool teardown : {false, true}) {
+    FakeDoorbell bell;
+    CallQueue<Tracked> queue(0, &bell);
+    for (int i = 0; i < 300; ++i) {
+      Tracked t(0, i);
+      ASSERT_EQ(queue.Push(t, CallMode::kNonBlocking), Status::kOk);
+    }
+    // Deliver 10, stop: 290 stay in the owner's taken batch...
+    queue.DrainBatch([](Tracked*, size_t) { return size_t{10}; }, [] {});
+    // ...and 200 more wait in the shared queue.
+    for (int i = 0; i < 200; ++i) {
+      Tracked t(1, i);
+      ASSERT_EQ(queue.Push(t, CallMode::kNonBlocking), Status::kOk);
+    }
+    ASSERT_EQ(Tracked::live.load(), 490);
+    int finalized = 0;
+    size_t allocations = 0;
+    {
+      AllocationCounter counter;
+      if (teardown) {
+        EXPECT_TRUE(queue.EnvTeardown([&] { ++finalized; }));
+      } else {
+        EXPECT_EQ(queue.Abort(), Status::kOk);
+        queue.Drain([](Tracked&) { ADD_FAILURE() << "delivered after abort"; },
+                    [&] { ++finalized; });
+      }
+      allocations = counter.count();
+    }
+    EXPECT_EQ(allocations, 0u) << (teardown ? "teardown" : "abort");
+    EXPECT_EQ(finalized, 1);
+    EXPECT_EQ(Tracked::live.load(), 0);  // Every dropped payload destroyed.
+    auto counts = queue.counts();
+    EXPECT_EQ(counts.accepted, 500u);
+    EXPECT_EQ(counts.delivered, 10u);
+    EXPECT_EQ(counts.dropped, 490u);
+  }
+}
+
+// A batch is handed over straight from the ring, so when the ring wraps it
+// arrives in two spans, in order, and nothing is copied per item.
+TEST(CallQueue, ABatchAcrossTheRingsWrapArrivesInOrder) {
+  Fixture f(0);
+  for (int i = 0; i < 60; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  // The drain swaps the shared ring for the owner's: the 64-slot ring that
+  // delivered those 60 is the shared one after the next swap, with its
+  // start at slot 60.
+  f.Drain();
+  ASSERT_EQ(f.Push(60), Status::kOk);
+  f.Drain();
+  for (int i = 61; i < 71; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  std::vector<size_t> spans;
+  std::vector<int> seen;
+  f.queue.DrainBatch(
+      [&](int* items, size_t n) {
+        spans.push_back(n);
+        seen.insert(seen.end(), items, items + n);
+        return n;
+      },
+      [] {});
+  EXPECT_EQ(spans, (std::vector<size_t>{4, 6}));
+  std::vector<int> expected;
+  for (int i = 61; i < 71; ++i) expected.push_back(i);
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(f.queue.counts().delivered, 71u);
+}
+
+// A teardown from inside a delivery (JS ran the environment's cleanup)
+// must not destroy the batch being delivered: the drain drops the rest
+// after `deliver` returns, and finalization still happens exactly once.
+TEST(CallQueue, TeardownDuringADeliveryLeavesTheBatchToTheDrain) {
+  Tracked::live = 0;
+  {
+    FakeDoorbell bell;
+    CallQueue<Tracked> queue(0, &bell);
+    for (int i = 0; i < 20; ++i) {
+      Tracked t(0, i);
+      ASSERT_EQ(queue.Push(t, CallMode::kNonBlocking), Status::kOk);
+    }
+    int finalized = 0;
+    std::vector<int> seen;
+    queue.DrainBatch(
+        [&](Tracked* items, size_t n) {
+          EXPECT_TRUE(queue.EnvTeardown([&] { ++finalized; }));
+          EXPECT_EQ(Tracked::live.load(), 20);  // Still ours to read.
+          size_t i = 0;
+          for (; i < n && i < 5; ++i) seen.push_back(items[i].seq);
+          return i;  // Five delivered, then it notices the teardown.
+        },
+        [&] { ++finalized; });
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(finalized, 1);
+    EXPECT_EQ(Tracked::live.load(), 0);
+    auto counts = queue.counts();
+    EXPECT_EQ(counts.delivered, 5u);
+    EXPECT_EQ(counts.dropped, 15u);
+  }
+  EXPECT_EQ(Tracked::live.load(), 0);
 }
 
 // Several producers, a small queue, blocking and non-blocking-with-retry:

@@ -42,11 +42,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <chrono>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "anythread/ring_queue.hpp"
 #include "anythread/status.hpp"
@@ -226,28 +224,41 @@ class CallQueue {
         taken_count_ = taken_.size();
       }
     }
-    graveyard_.clear();  // Payloads dropped by abort die on the owner thread.
-    const size_t n = std::min(taken_.size(), kMaxDrainPerTick);
-    for (size_t i = 0; i < n; ++i) {
-      batch_.push_back(std::move(taken_.front()));
-      taken_.pop_front();
-    }
+    DestroyDropped();  // Payloads dropped by abort die on the owner thread.
+    // Delivered straight from taken_, in at most two contiguous spans (the
+    // ring may wrap): no copy per item. Nothing else touches taken_ while
+    // `deliver` runs (a re-entered drain returns at once; producers push to
+    // queue_; a teardown meanwhile leaves taken_ to this drain).
     size_t delivered = 0;
-    if (!finalize_now && !batch_.empty()) {
-      delivered = deliver(batch_.data(), batch_.size());
-      assert(delivered <= batch_.size());
+    if (!finalize_now) {
+      const auto start = std::chrono::steady_clock::now();
+      size_t budget = std::min(taken_.size(), kMaxDrainPerTick);
+      while (budget > 0) {
+        Item* items = nullptr;
+        const size_t n = std::min(taken_.front_span(&items), budget);
+        const size_t done = deliver(items, n);
+        assert(done <= n);
+        taken_.pop_front_n(done);
+        delivered += done;
+        budget -= done;
+        // Stopped early (aborted, or to yield): the rest stays in taken_,
+        // ahead of newer items.
+        if (done < n || std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+          break;
+        }
+      }
     }
-    // Stopped early (to yield): the rest goes back ahead of newer items.
-    for (size_t i = batch_.size(); i > delivered; --i) {
-      taken_.push_front(std::move(batch_[i - 1]));
-    }
-    batch_.clear();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       delivered_ += delivered;
       scheduled_ = false;  // This drain answered the ring.
       if (!finalize_now) {
-        if (state_ == QueueState::kAborted) {
+        if (state_ == QueueState::kFinalized) {
+          // Torn down while `deliver` ran JS: EnvTeardown finalized but
+          // left taken_ to us; drop what was not delivered.
+          dropped_ += taken_.size();
+          drop_taken_ = true;
+        } else if (state_ == QueueState::kAborted) {
           finalize_now = DropAllLocked();
         } else if (state_ == QueueState::kClosing && queue_.empty() &&
                    taken_.empty()) {
@@ -266,7 +277,7 @@ class CallQueue {
       reentered_ = false;
       if (finalize_now) room_.notify_all();
     }
-    graveyard_.clear();
+    DestroyDropped();
     draining_ = false;
     if (finalize_now) finalize();
   }
@@ -282,19 +293,25 @@ class CallQueue {
   // `finalize()` if it had not run yet. Returns whether it ran it.
   template <typename Finalize>
   bool EnvTeardown(Finalize&& finalize) {
-    std::vector<Item> doomed;
+    RingQueue<Item> doomed(0);  // Allocates nothing: cannot fail.
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (state_ == QueueState::kFinalized) return false;
       state_ = QueueState::kFinalized;
       aborted_flag_ = true;
-      dropped_ += queue_.size() + taken_.size();
-      taken_.MoveAllTo(&doomed);  // Owner thread: taken_ is ours.
-      queue_.MoveAllTo(&doomed);
+      doomed.swap(queue_);
+      dropped_ += doomed.size();
+      // Owner thread: taken_ is ours. Inside a drain (teardown from a
+      // callback) its items may be in use: the drain drops them after.
+      if (!draining_) {
+        dropped_ += taken_.size();
+        drop_taken_ = true;
+      }
       taken_count_ = 0;
       room_.notify_all();
     }
     doomed.clear();
+    if (!draining_) DestroyDropped();
     finalize();
     return true;
   }
@@ -328,14 +345,25 @@ class CallQueue {
 
  private:
   // Owner thread, mutex_ held, aborted: every queued or taken item is
-  // dropped (destroyed later, outside the lock); the queue finalizes.
+  // dropped (destroyed later, outside the lock, by DestroyDropped); the queue
+  // finalizes. Allocates nothing, so an abort works when memory is short.
   bool DropAllLocked() {
     dropped_ += queue_.size() + taken_.size();
-    queue_.MoveAllTo(&graveyard_);
-    taken_.MoveAllTo(&graveyard_);
+    graveyard_.swap(queue_);  // graveyard_ is empty here; queue_ gets none.
+    drop_taken_ = true;
     taken_count_ = 0;
     state_ = QueueState::kFinalized;
     return true;
+  }
+
+  // Owner thread, without the lock: destroys what DropAllLocked or a
+  // teardown dropped (payload destructors may call back into this queue).
+  void DestroyDropped() {
+    graveyard_.clear();
+    if (drop_taken_) {
+      drop_taken_ = false;
+      taken_.clear();
+    }
   }
 
   void RingLocked() {
@@ -371,8 +399,8 @@ class CallQueue {
   bool draining_ = false;
   bool reentered_ = false;
   RingQueue<Item> taken_{64};  // Taken from queue_, not yet delivered.
-  std::vector<Item> batch_;
-  std::vector<Item> graveyard_;
+  RingQueue<Item> graveyard_{0};  // Dropped by abort, destroyed unlocked.
+  bool drop_taken_ = false;       // taken_'s items were dropped too.
 };
 
 }  // namespace anythread

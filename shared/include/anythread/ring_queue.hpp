@@ -14,6 +14,7 @@
 #ifndef ANYTHREAD_RING_QUEUE_HPP_
 #define ANYTHREAD_RING_QUEUE_HPP_
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <limits>
@@ -26,8 +27,10 @@ namespace anythread {
 template <typename T>
 class RingQueue {
  public:
+  // Capacity 0 allocates nothing (a ring to swap contents into: that
+  // cannot fail for lack of memory); it grows on the first push_back.
   explicit RingQueue(size_t initial_capacity = 16) {
-    if (!Grow(initial_capacity)) Grow(1);
+    if (initial_capacity > 0 && !Grow(initial_capacity)) Grow(1);
   }
   ~RingQueue() {
     clear();
@@ -43,18 +46,10 @@ class RingQueue {
   // Returns false, leaving `value` with the caller, when the ring is full
   // and cannot grow.
   [[nodiscard]] bool push_back(T&& value) {
-    if (size_ == capacity_ && !Grow(capacity_ * 2)) return false;
+    if (size_ == capacity_ && !Grow(capacity_ > 0 ? capacity_ * 2 : 1)) return false;
     new (&slots_[(head_ + size_) & (capacity_ - 1)]) T(std::move(value));
     ++size_;
     return true;
-  }
-  // Puts `value` ahead of every queued item. Only for items just taken from
-  // this ring (so there is room): a ring never shrinks.
-  void push_front(T&& value) {
-    assert(size_ < capacity_);
-    head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
-    new (&slots_[head_]) T(std::move(value));
-    ++size_;
   }
   // O(1): exchanges contents and storage with `other`.
   void swap(RingQueue& other) noexcept {
@@ -73,18 +68,21 @@ class RingQueue {
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
   }
+  // The first items, as far as they lie contiguously in memory (to the end
+  // of the ring's storage or of its contents): `*items` points at the front
+  // and the count is returned (0 when empty). Valid until the ring changes.
+  size_t front_span(T** items) {
+    *items = size_ > 0 ? &slots_[head_] : nullptr;
+    return std::min(size_, capacity_ - head_);
+  }
+  // Destroys the first `n` items (n <= size()).
+  void pop_front_n(size_t n) {
+    assert(n <= size_);
+    while (n-- > 0) pop_front();
+  }
   void clear() {
     while (size_ > 0) pop_front();
   }
-  // Moves every item, in order, to `out` (a container with push_back).
-  template <typename Container>
-  void MoveAllTo(Container* out) {
-    while (size_ > 0) {
-      out->push_back(std::move(front()));
-      pop_front();
-    }
-  }
-
  private:
   bool Grow(size_t wanted) {
     constexpr size_t kMaxCapacity =
