@@ -4,7 +4,9 @@
 # numbers: ANYTHREAD_SOAK=1 switches the vitest suites' sizes, and the C++
 # random model test takes ANYTHREAD_SEQUENCES / ANYTHREAD_CONCURRENT_RUNS.
 # The shortest suites run first; each prints its summary line. The whole log
-# goes to test-output/soak-<date>.log. ANYTHREAD_SEED replays a run.
+# goes to test-output/soak-<date>.log (each line also as its test ends, with
+# the time, so a run cut short keeps what it finished). ANYTHREAD_SEED
+# replays a run.
 #
 # Stages (all by default, or those named: npm run soak -- load):
 #   model     the C++ random model test
@@ -32,6 +34,7 @@ bash scripts/setup.sh
 mkdir -p test-output
 log=test-output/soak-$(date -u +%Y%m%dT%H%M%SZ).log
 export ANYTHREAD_SOAK=1
+export ANYTHREAD_PROGRESS=1  # Each summary line as its test ends, timed.
 export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
 {
   echo "soak: started $(date -u +%FT%TZ), ANYTHREAD_SEED=$ANYTHREAD_SEED, $(nproc) cores, stages: ${stages[*]}, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
