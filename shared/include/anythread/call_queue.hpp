@@ -45,6 +45,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "anythread/ring_queue.hpp"
 #include "anythread/status.hpp"
@@ -225,27 +226,29 @@ class CallQueue {
       }
     }
     DestroyDropped();  // Payloads dropped by abort die on the owner thread.
-    // Delivered straight from taken_, in at most two contiguous spans (the
-    // ring may wrap): no copy per item. Nothing else touches taken_ while
-    // `deliver` runs (a re-entered drain returns at once; producers push to
-    // queue_; a teardown meanwhile leaves taken_ to this drain).
+    // The batch is moved out of taken_ before JS runs, so nothing JS does
+    // meanwhile (an abort, a teardown) can destroy items being delivered.
+    // (Handing JS the ring's own spans instead saved a third of the drain's
+    // instructions natively, but measured 15-40% slower with batched
+    // delivery and 2 producers in wasm, in same-process A/B runs.)
+    const size_t n = std::min(taken_.size(), kMaxDrainPerTick);
+    for (size_t i = 0; i < n; ++i) {
+      batch_.push_back(std::move(taken_.front()));
+      taken_.pop_front();
+    }
     size_t delivered = 0;
-    if (!finalize_now) {
-      const auto start = std::chrono::steady_clock::now();
-      size_t budget = std::min(taken_.size(), kMaxDrainPerTick);
-      while (budget > 0) {
-        Item* items = nullptr;
-        const size_t n = std::min(taken_.front_span(&items), budget);
-        const size_t done = deliver(items, n);
-        assert(done <= n);
-        taken_.pop_front_n(done);
-        delivered += done;
-        budget -= done;
-        // Stopped early (aborted, or to yield): the rest stays in taken_,
-        // ahead of newer items.
-        if (done < n || std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-          break;
-        }
+    if (!finalize_now && !batch_.empty()) {
+      delivered = deliver(batch_.data(), batch_.size());
+      assert(delivered <= batch_.size());
+    }
+    // Stopped early: to yield, the rest goes back ahead of newer items; when
+    // aborted or torn down meanwhile (the flag is set under the lock with
+    // the state), the rest is dropped with the batch below.
+    const size_t rest = batch_.size() - delivered;
+    const bool stopping = aborted_flag_.load(std::memory_order_relaxed);
+    if (!stopping) {
+      for (size_t i = batch_.size(); i > delivered; --i) {
+        taken_.push_front(std::move(batch_[i - 1]));
       }
     }
     {
@@ -253,11 +256,10 @@ class CallQueue {
       delivered_ += delivered;
       scheduled_ = false;  // This drain answered the ring.
       if (!finalize_now) {
+        if (stopping) dropped_ += rest;
         if (state_ == QueueState::kFinalized) {
-          // Torn down while `deliver` ran JS: EnvTeardown finalized but
-          // left taken_ to us; drop what was not delivered.
-          dropped_ += taken_.size();
-          drop_taken_ = true;
+          // Torn down while `deliver` ran JS: EnvTeardown dropped the rest
+          // of the queue and finalized.
         } else if (state_ == QueueState::kAborted) {
           finalize_now = DropAllLocked();
         } else if (state_ == QueueState::kClosing && queue_.empty() &&
@@ -277,6 +279,7 @@ class CallQueue {
       reentered_ = false;
       if (finalize_now) room_.notify_all();
     }
+    batch_.clear();  // Delivered (moved-from) items, and a dropped rest.
     DestroyDropped();
     draining_ = false;
     if (finalize_now) finalize();
@@ -300,18 +303,15 @@ class CallQueue {
       state_ = QueueState::kFinalized;
       aborted_flag_ = true;
       doomed.swap(queue_);
-      dropped_ += doomed.size();
-      // Owner thread: taken_ is ours. Inside a drain (teardown from a
-      // callback) its items may be in use: the drain drops them after.
-      if (!draining_) {
-        dropped_ += taken_.size();
-        drop_taken_ = true;
-      }
+      // Owner thread: taken_ is ours (never in use during a delivery: the
+      // batch being delivered was moved out, and the drain drops its rest).
+      dropped_ += doomed.size() + taken_.size();
+      drop_taken_ = true;
       taken_count_ = 0;
       room_.notify_all();
     }
     doomed.clear();
-    if (!draining_) DestroyDropped();
+    DestroyDropped();
     finalize();
     return true;
   }
@@ -399,6 +399,7 @@ class CallQueue {
   bool draining_ = false;
   bool reentered_ = false;
   RingQueue<Item> taken_{64};  // Taken from queue_, not yet delivered.
+  std::vector<Item> batch_;       // Being delivered (see DrainBatch).
   RingQueue<Item> graveyard_{0};  // Dropped by abort, destroyed unlocked.
   bool drop_taken_ = false;       // taken_'s items were dropped too.
 };

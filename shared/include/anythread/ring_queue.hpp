@@ -14,7 +14,6 @@
 #ifndef ANYTHREAD_RING_QUEUE_HPP_
 #define ANYTHREAD_RING_QUEUE_HPP_
 
-#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <limits>
@@ -68,17 +67,13 @@ class RingQueue {
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
   }
-  // The first items, as far as they lie contiguously in memory (to the end
-  // of the ring's storage or of its contents): `*items` points at the front
-  // and the count is returned (0 when empty). Valid until the ring changes.
-  size_t front_span(T** items) {
-    *items = size_ > 0 ? &slots_[head_] : nullptr;
-    return std::min(size_, capacity_ - head_);
-  }
-  // Destroys the first `n` items (n <= size()).
-  void pop_front_n(size_t n) {
-    assert(n <= size_);
-    while (n-- > 0) pop_front();
+  // Puts `value` ahead of every queued item. Only for items just taken from
+  // this ring (so there is room): a ring never shrinks.
+  void push_front(T&& value) {
+    assert(size_ < capacity_);
+    head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
+    new (&slots_[head_]) T(std::move(value));
+    ++size_;
   }
   void clear() {
     while (size_ > 0) pop_front();
