@@ -38,9 +38,16 @@ describe.each(backends)('%s', (backend) => {
     summarized(task, `exit ${backend}, weak`, async (t) => {
       const { r, stamps, exitAfterMs } = await runStamped(
         backend,
+        // Waits for the tenth call (a wasm thread can take a while to start
+        // on a loaded machine: a fixed 200 ms once saw none), then drops
+        // its own timer: only the weak function is left.
         `let n = 0;
-         m.ticker(() => { if (++n === 10) stamp('tenth'); }, { periodMs: 1, count: 1e6, weak: true });
-         await new Promise((r) => setTimeout(r, 200));
+         let tenth;
+         const seen = new Promise((r) => (tenth = r));
+         m.ticker(() => { if (++n === 10) { stamp('tenth'); tenth(); } }, { periodMs: 1, count: 1e6, weak: true });
+         let timer;
+         await Promise.race([seen, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+         clearTimeout(timer);
          stamp('idle');`,
       );
       expect(r.stderr).toBe('');
