@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -587,6 +588,136 @@ TEST(CallQueue, TeardownDuringADeliveryLeavesTheBatchToTheDrain) {
     EXPECT_EQ(counts.dropped, 15u);
   }
   EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+// Threads push into stripes of their own (more threads than stripes here, so
+// some share one). Everything arrives once, in order per thread; the queue
+// rang once for all of it; a batch stopped early puts each stripe's rest
+// back ahead of that stripe's newer calls.
+TEST(CallQueue, StripedProducersStayInOrderPerThreadAcrossAnEarlyStop) {
+  Fixture f(0);
+  constexpr int kThreads = static_cast<int>(kStripes) + 3;
+  constexpr int kEach = 40;
+  // The same threads push twice: once before a batch stops early, once after.
+  std::atomic<int> pushed{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2; ++round) {
+        if (round == 1) {
+          while (!go.load()) std::this_thread::yield();
+        }
+        for (int i = 0; i < kEach; ++i) {
+          ASSERT_EQ(f.Push(t * 100000 + round * 1000 + i), Status::kOk);
+        }
+        ++pushed;
+      }
+    });
+  }
+  while (pushed.load() < kThreads) std::this_thread::yield();
+  EXPECT_EQ(f.bell.rings(), 1);  // One wake-up for every thread's calls.
+  EXPECT_EQ(f.queue.size(), static_cast<size_t>(kThreads * kEach));
+  std::vector<int> seen;
+  f.queue.DrainBatch(
+      [&](int* items, size_t n) {
+        EXPECT_EQ(n, static_cast<size_t>(kThreads * kEach));  // All of them.
+        seen.insert(seen.end(), items, items + 123);
+        return size_t{123};  // Stop in the middle of some stripe's run.
+      },
+      [] {});
+  go = true;  // Newer calls, behind each stripe's rest.
+  for (auto& t : threads) t.join();
+  while (seen.size() < static_cast<size_t>(2 * kThreads * kEach)) {
+    const size_t before = seen.size();
+    f.queue.Drain([&](int& v) { seen.push_back(v); }, [] {});
+    ASSERT_GT(seen.size(), before);
+  }
+  std::map<int, std::vector<int>> per_thread;
+  for (int v : seen) per_thread[v / 100000].push_back(v % 100000);
+  ASSERT_EQ(per_thread.size(), static_cast<size_t>(kThreads));
+  for (auto& [thread, values] : per_thread) {
+    std::vector<int> expected;
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < kEach; ++i) expected.push_back(round * 1000 + i);
+    }
+    EXPECT_EQ(values, expected) << "thread " << thread;
+  }
+  auto counts = f.queue.counts();
+  EXPECT_EQ(counts.accepted, static_cast<size_t>(2 * kThreads * kEach));
+  EXPECT_EQ(counts.delivered, counts.accepted);
+}
+
+// A stripe with a long backlog does not hold back another stripe's call:
+// stripes take turns to go first, so it arrives within two wake-ups.
+TEST(CallQueue, ABackloggedStripeDoesNotStarveAnother) {
+  Fixture f(0);
+  const int backlog = static_cast<int>(kMaxDrainPerTick) * 4;
+  std::thread([&] {
+    for (int i = 0; i < backlog; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  }).join();
+  std::thread([&] { ASSERT_EQ(f.Push(-1), Status::kOk); }).join();
+  int wakeups = 0;
+  while (std::find(f.delivered.begin(), f.delivered.end(), -1) ==
+         f.delivered.end()) {
+    ASSERT_TRUE(f.bell.WaitRing(0ms));
+    f.Drain();
+    ASSERT_LE(++wakeups, 2);
+  }
+  while (f.delivered.size() < static_cast<size_t>(backlog) + 1) {
+    ASSERT_TRUE(f.bell.WaitRing(0ms));
+    f.Drain();
+  }
+  std::vector<int> backlog_seen;
+  for (int v : f.delivered) {
+    if (v >= 0) backlog_seen.push_back(v);
+  }
+  for (int i = 0; i < backlog; ++i) ASSERT_EQ(backlog_seen[i], i);
+}
+
+// Abort, a last release and a teardown each see every stripe: calls queued
+// from several threads are all dropped (or all delivered, on release), and
+// the function finalizes once.
+TEST(CallQueue, AbortReleaseAndTeardownCoverEveryStripe) {
+  for (int how = 0; how < 3; ++how) {
+    Tracked::live = 0;
+    {
+      FakeDoorbell bell;
+      CallQueue<Tracked> queue(0, &bell);
+      std::vector<std::thread> threads;
+      for (int t = 0; t < static_cast<int>(kStripes); ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < 25; ++i) {
+            Tracked item(t, i);
+            ASSERT_EQ(queue.Push(item, CallMode::kNonBlocking), Status::kOk);
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      int finalized = 0;
+      size_t delivered = 0;
+      if (how == 0) {
+        EXPECT_EQ(queue.Abort(), Status::kOk);
+      } else if (how == 1) {
+        queue.Release();
+      } else {
+        EXPECT_TRUE(queue.EnvTeardown([&] { ++finalized; }));
+      }
+      Tracked late(99, 0);
+      EXPECT_EQ(queue.Push(late, CallMode::kNonBlocking), Status::kClosing);
+      while (finalized == 0) {
+        queue.Drain([&](Tracked&) { ++delivered; }, [&] { ++finalized; });
+      }
+      EXPECT_EQ(finalized, 1);
+      auto counts = queue.counts();
+      EXPECT_EQ(counts.accepted, kStripes * 25);
+      EXPECT_EQ(delivered, how == 1 ? kStripes * 25 : 0u);
+      EXPECT_EQ(counts.delivered, delivered);
+      EXPECT_EQ(counts.dropped, kStripes * 25 - delivered);
+      EXPECT_EQ(Tracked::live.load(), 1);  // Only `late`, still ours.
+    }
+    EXPECT_EQ(Tracked::live.load(), 0);
+  }
 }
 
 // Several producers, a small queue, blocking and non-blocking-with-retry:

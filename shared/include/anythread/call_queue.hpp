@@ -15,20 +15,34 @@
 //   payload may hold things only the JS thread may release. Items left when the
 //   environment is torn down are destroyed in EnvTeardown() (owner thread).
 // - The doorbell is coalesced: a producer rings only when no drain is
-//   scheduled (`scheduled_`), and it rings while holding mutex_, after checking
-//   the state is not finalized. So once Finalize has run under the lock, no
-//   producer can touch the doorbell again, and the backend may close it.
+//   scheduled (`scheduled_`, swapped atomically, as producers on different
+//   stripes may race for it), and it rings while holding its stripe's lock,
+//   after checking the state is not finalized. So once Finalize has run under
+//   every lock, no producer can touch the doorbell again, and the backend may
+//   close it.
 // - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
 //   if more remain, so a flood of calls cannot starve the event loop. While
 //   it delivers, `scheduled_` stays set, so producers do not ring; the drain
 //   rings at its end, under the lock, for anything queued meanwhile. Only
 //   that ring comes from the owner thread, where a backend can make it yield
 //   to the event loop (a producer's ring would be run in the same turn).
-// - The owner takes the whole shared queue at once by swapping it with its
+// - The owner takes each stripe's whole queue at once by swapping it with its
 //   private ring (`taken_`), an O(1) step under the lock, so producers almost
 //   never wait for the consumer; it then delivers from `taken_` without the
 //   lock. Items in `taken_` still count against max_queue_size
 //   (`taken_count_`), and still come before anything queued later.
+// - Producers do not share a lock. An unbounded queue has kStripes stripes,
+//   each a mutex and a ring; a thread always pushes into the same stripe
+//   (threads are numbered on their first call, round robin), so calls from
+//   one thread stay in order, and calls from different threads are not
+//   ordered with each other. A shared lock was the bottleneck: in wasm, 2 to
+//   4 threads taking one mutex in turn push 3 to 5 times fewer calls than
+//   one thread alone (bench/NOTES.md). A bounded queue has one stripe, so its
+//   bound and its blocked producers stay exact. Whatever the producers read
+//   under their stripe's lock (state_, taken_count_) is written with every
+//   stripe's lock held (LockAll); the owner takes each stripe's ring as
+//   before, O(1), and merges the stripes into one batch, starting from a
+//   different stripe each time so none waits behind the others.
 // - Emscripten 3.1.6 runs queued main-thread calls while the main thread spins
 //   on a contended mutex, so Drain() can be re-entered from inside itself. A
 //   re-entered Drain() does nothing but note that a ring was consumed; the
@@ -42,6 +56,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -54,15 +69,15 @@ namespace anythread {
 
 enum class CallMode { kBlocking, kNonBlocking };
 
-// How a backend wakes the owner thread. Ring() is called with the queue's
-// mutex held, at most once per scheduled drain; it must not block and must
+// How a backend wakes the owner thread. Ring() is called with a lock of the
+// queue held, at most once per scheduled drain; it must not block and must
 // not call back into the queue. The backend answers with exactly one later
 // call of CallQueue::Drain() on the owner thread (or none, if the environment
 // is torn down first).
 class Doorbell {
  public:
   virtual ~Doorbell() = default;
-  virtual void Ring() = 0;  // Any thread, queue mutex held.
+  virtual void Ring() = 0;  // Any thread, a queue lock held.
 };
 
 // Drain at most this many items per wake-up so a busy producer cannot starve
@@ -78,17 +93,45 @@ constexpr std::chrono::milliseconds kMaxDrainTime{8};
 
 enum class QueueState { kOpen, kClosing, kAborted, kFinalized };
 
+// Stripes of an unbounded queue (see the essay above): more than the cores
+// of the machines we measure, so the producers of one function rarely
+// share a stripe. A power of two.
+constexpr size_t kStripes = 8;
+
+namespace detail {
+// This thread's number, given on its first call through any queue: threads
+// take stripes round robin, so up to kStripes threads calling one function
+// have a stripe each.
+inline size_t ThreadStripeSeed() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t seed = next.fetch_add(1, std::memory_order_relaxed);
+  return seed;
+}
+}  // namespace detail
+
 template <typename Item>
 class CallQueue {
  public:
   // Owner thread (the thread that will drain). `max_queue_size` 0 means
   // unbounded. `doorbell` must outlive every Ring() (see the essay above).
   CallQueue(size_t max_queue_size, Doorbell* doorbell = nullptr)
-      : queue_(max_queue_size != 0 && max_queue_size <= 4096 ? max_queue_size
-                                                              : 64),
-        max_queue_size_(max_queue_size),
+      : max_queue_size_(max_queue_size),
+        stripe_count_(max_queue_size == 0 ? kStripes : 1),
+        stripes_(new Stripe[stripe_count_]),
+        owned_(new OwnedStripe[stripe_count_]),
         owner_(std::this_thread::get_id()),
-        doorbell_(doorbell) {}
+        doorbell_(doorbell) {
+    // A bounded queue's ring starts at its bound (up to 4096 items), so the
+    // producers never grow it; an unbounded queue's stripes grow on first
+    // use (most functions are called from few threads).
+    if (max_queue_size != 0) {
+      RingQueue<Item> ring(max_queue_size <= 4096 ? max_queue_size : 64);
+      stripes_[0].queue.swap(ring);
+      RingQueue<Item> taken(64);
+      owned_[0].taken.swap(taken);
+    }
+    runs_.reserve(stripe_count_);
+  }
 
   // Owner thread, before the first Push() or handle copy: the doorbell often
   // needs the object owning this queue, so it can be attached after
@@ -109,11 +152,13 @@ class CallQueue {
     if (mode != CallMode::kBlocking && mode != CallMode::kNonBlocking) {
       return Status::kInvalidArg;
     }
-    std::unique_lock<std::mutex> lock(mutex_);
+    Stripe& stripe = MyStripe();
+    std::unique_lock<std::mutex> lock(stripe.mutex);
     for (;;) {
       if (state_ != QueueState::kOpen) return Status::kClosing;
+      // Bounded: one stripe, so its queue is the whole queue.
       if (max_queue_size_ == 0 ||
-          queue_.size() + taken_count_ < max_queue_size_) {
+          stripe.queue.size() + taken_count_ < max_queue_size_) {
         break;
       }
       if (mode == CallMode::kNonBlocking) return Status::kQueueFull;
@@ -124,8 +169,8 @@ class CallQueue {
     }
     // An unbounded queue that cannot grow (out of memory) refuses the call
     // as a full one would: the caller may retry once JS has drained.
-    if (!queue_.push_back(std::move(item))) return Status::kQueueFull;
-    ++accepted_;
+    if (!stripe.queue.push_back(std::move(item))) return Status::kQueueFull;
+    ++stripe.accepted;
     RingLocked();
     return Status::kOk;
   }
@@ -134,17 +179,20 @@ class CallQueue {
   // still counts the handle, so the matching Release stays balanced) when the
   // queue no longer accepts calls.
   Status Acquire() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++handles_;
+    handles_.fetch_add(1, std::memory_order_relaxed);
+    Stripe& stripe = MyStripe();
+    std::lock_guard<std::mutex> lock(stripe.mutex);
     return state_ == QueueState::kOpen ? Status::kOk : Status::kClosing;
   }
 
   // Any thread. One handle is gone. When it was the last one, the queue stops
   // accepting calls, delivers what it holds, and then finalizes.
   void Release() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    assert(handles_ > 0);
-    if (--handles_ > 0 || state_ != QueueState::kOpen) return;
+    const size_t before = handles_.fetch_sub(1, std::memory_order_acq_rel);
+    assert(before > 0);
+    if (before != 1) return;
+    LockAll lock(*this);
+    if (state_ != QueueState::kOpen) return;
     state_ = QueueState::kClosing;
     room_.notify_all();
     RingLocked();
@@ -154,7 +202,7 @@ class CallQueue {
   // owner thread), wakes blocked producers with kClosing. Returns kOk, or
   // kClosing when already aborted or finalized.
   Status Abort() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    LockAll lock(*this);
     if (state_ == QueueState::kAborted || state_ == QueueState::kFinalized) {
       return Status::kClosing;
     }
@@ -193,8 +241,8 @@ class CallQueue {
   // The same, handing the whole batch at once: `deliver(Item* items, size_t
   // n)` returns how many it delivered, in order (it stops early when
   // AbortRequested() turns true, or to yield). Items it did not deliver go
-  // back to the front of the queue, unless the queue was aborted (then they
-  // are dropped).
+  // back to the front of their stripe, unless the queue was aborted (then
+  // they are dropped).
   template <typename DeliverBatch, typename Finalize>
   void DrainBatch(DeliverBatch&& deliver, Finalize&& finalize) {
     assert(OnOwnerThread());
@@ -206,12 +254,12 @@ class CallQueue {
     bool finalize_now = false;
     {
       // scheduled_ stays set while this drain delivers: producers do not
-      // ring meanwhile; the check at the end (under the lock) rings for
+      // ring meanwhile; the check at the end (under the locks) rings for
       // whatever they queued. Their rings would reach the backend's queue
       // (Node's threadsafe function, Emscripten's proxied calls), which
       // runs them in the same turn of the event loop, so a steady stream
       // would never let timers run. The drain's own ring is the yielding one.
-      std::lock_guard<std::mutex> lock(mutex_);
+      LockAll lock(*this);
       if (state_ == QueueState::kFinalized) {
         draining_ = false;
         return;
@@ -219,42 +267,77 @@ class CallQueue {
       if (state_ == QueueState::kAborted) {
         finalize_now = DropAllLocked();
       } else {
-        // Everything queued so far, in O(1). While older items remain in
-        // taken_, newer ones wait in queue_: FIFO either way.
-        if (taken_.empty()) taken_.swap(queue_);
-        taken_count_ = taken_.size();
+        // Everything queued so far, in O(1) per stripe. While older items
+        // remain in a stripe's taken ring, newer ones wait in its queue:
+        // FIFO either way.
+        size_t taken = 0;
+        for (size_t s = 0; s < stripe_count_; ++s) {
+          if (owned_[s].taken.empty()) owned_[s].taken.swap(stripes_[s].queue);
+          taken += owned_[s].taken.size();
+        }
+        taken_count_ = taken;
       }
     }
     DestroyDropped();  // Payloads dropped by abort die on the owner thread.
-    // The batch is moved out of taken_ before JS runs, so nothing JS does
-    // meanwhile (an abort, a teardown) can destroy items being delivered.
-    // (Handing JS the ring's own spans instead saved a third of the drain's
-    // instructions natively, but measured 15-40% slower with batched
-    // delivery and 2 producers in wasm, in same-process A/B runs.)
-    const size_t n = std::min(taken_.size(), kMaxDrainPerTick);
-    for (size_t i = 0; i < n; ++i) {
-      batch_.push_back(std::move(taken_.front()));
-      taken_.pop_front();
+    // The batch is moved out of the taken rings before JS runs, so nothing
+    // JS does meanwhile (an abort, a teardown) can destroy items being
+    // delivered. Stripes take turns to go first (round robin). (Handing JS the ring's own
+    // spans instead saved a third of the drain's instructions natively, but
+    // measured 15-40% slower with batched delivery and 2 producers in wasm,
+    // in same-process A/B runs.)
+    runs_.clear();
+    if (!finalize_now) {
+      size_t budget = kMaxDrainPerTick;
+      for (size_t k = 0; k < stripe_count_ && budget > 0; ++k) {
+        const size_t s = (first_stripe_ + k) & (stripe_count_ - 1);
+        RingQueue<Item>& taken = owned_[s].taken;
+        const size_t n = std::min(taken.size(), budget);
+        for (size_t i = 0; i < n; ++i) {
+          batch_.push_back(std::move(taken.front()));
+          taken.pop_front();
+        }
+        if (n > 0) runs_.push_back(Run{s, n});
+        budget -= n;
+      }
+      // Round robin: the next batch starts after the last stripe served, so
+      // a stripe behind one with a long backlog goes first next time.
+      if (!runs_.empty()) {
+        first_stripe_ = (runs_.back().stripe + 1) & (stripe_count_ - 1);
+      }
     }
     size_t delivered = 0;
     if (!finalize_now && !batch_.empty()) {
       delivered = deliver(batch_.data(), batch_.size());
       assert(delivered <= batch_.size());
     }
-    // Stopped early: to yield, the rest goes back ahead of newer items; when
-    // aborted or torn down meanwhile (the flag is set under the lock with
-    // the state), the rest is dropped with the batch below.
+    // Stopped early: to yield, the rest goes back to the front of its
+    // stripe, ahead of newer items; when aborted or torn down meanwhile (the
+    // flag is set under the locks with the state), the rest is dropped with
+    // the batch below.
     const size_t rest = batch_.size() - delivered;
     const bool stopping = aborted_flag_.load(std::memory_order_relaxed);
-    if (!stopping) {
-      for (size_t i = batch_.size(); i > delivered; --i) {
-        taken_.push_front(std::move(batch_[i - 1]));
+    if (!stopping && rest > 0) {
+      size_t end = batch_.size();
+      for (size_t r = runs_.size(); r > 0; --r) {
+        const Run& run = runs_[r - 1];
+        const size_t begin = end - run.count;
+        for (size_t i = end; i > std::max(begin, delivered); --i) {
+          owned_[run.stripe].taken.push_front(std::move(batch_[i - 1]));
+        }
+        if (begin <= delivered) break;
+        end = begin;
       }
     }
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      LockAll lock(*this);
       delivered_ += delivered;
-      scheduled_ = false;  // This drain answered the ring.
+      scheduled_.store(false, std::memory_order_relaxed);  // Answered.
+      size_t taken = 0;
+      bool queued = false;
+      for (size_t s = 0; s < stripe_count_; ++s) {
+        taken += owned_[s].taken.size();
+        queued = queued || !stripes_[s].queue.empty();
+      }
       if (!finalize_now) {
         if (stopping) dropped_ += rest;
         if (state_ == QueueState::kFinalized) {
@@ -262,20 +345,20 @@ class CallQueue {
           // of the queue and finalized.
         } else if (state_ == QueueState::kAborted) {
           finalize_now = DropAllLocked();
-        } else if (state_ == QueueState::kClosing && queue_.empty() &&
-                   taken_.empty()) {
+          taken = 0;
+        } else if (state_ == QueueState::kClosing && !queued && taken == 0) {
           state_ = QueueState::kFinalized;
           finalize_now = true;
-        } else if (!queue_.empty() || !taken_.empty() || reentered_) {
+        } else if (queued || taken > 0 || reentered_) {
           // More to do (left over, queued meanwhile, or a re-entered drain
           // consumed a ring): yield to the event loop and come back.
           RingLocked();
         }
       }
-      if (max_queue_size_ != 0 && taken_count_ != taken_.size()) {
+      if (max_queue_size_ != 0 && taken_count_ != taken) {
         room_.notify_all();  // Delivered items no longer count.
       }
-      taken_count_ = taken_.size();
+      taken_count_ = taken;
       reentered_ = false;
       if (finalize_now) room_.notify_all();
     }
@@ -296,21 +379,16 @@ class CallQueue {
   // `finalize()` if it had not run yet. Returns whether it ran it.
   template <typename Finalize>
   bool EnvTeardown(Finalize&& finalize) {
-    RingQueue<Item> doomed(0);  // Allocates nothing: cannot fail.
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      LockAll lock(*this);
       if (state_ == QueueState::kFinalized) return false;
-      state_ = QueueState::kFinalized;
+      // Owner thread: the taken rings are ours (never in use during a
+      // delivery: the batch being delivered was moved out, and the drain
+      // drops its rest).
+      DropAllLocked();
       aborted_flag_ = true;
-      doomed.swap(queue_);
-      // Owner thread: taken_ is ours (never in use during a delivery: the
-      // batch being delivered was moved out, and the drain drops its rest).
-      dropped_ += doomed.size() + taken_.size();
-      drop_taken_ = true;
-      taken_count_ = 0;
       room_.notify_all();
     }
-    doomed.clear();
     DestroyDropped();
     finalize();
     return true;
@@ -318,90 +396,141 @@ class CallQueue {
 
   // Any thread. Snapshot accessors for tests and diagnostics.
   QueueState state() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    LockAll lock(*this);
     return state_;
   }
   size_t size() const {  // Queued and not yet delivered.
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.size() + taken_count_;
+    LockAll lock(*this);
+    size_t n = taken_count_;
+    for (size_t s = 0; s < stripe_count_; ++s) n += stripes_[s].queue.size();
+    return n;
   }
-  size_t handles() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return handles_;
-  }
+  size_t handles() const { return handles_.load(std::memory_order_acquire); }
   size_t blocked_producers() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    LockAll lock(*this);
     return blocked_producers_;
   }
   struct Counts {
     size_t accepted, delivered, dropped;
   };
   Counts counts() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return {accepted_, delivered_, dropped_};
+    LockAll lock(*this);
+    size_t accepted = 0;
+    for (size_t s = 0; s < stripe_count_; ++s) accepted += stripes_[s].accepted;
+    return {accepted, delivered_, dropped_};
   }
   bool OnOwnerThread() const { return std::this_thread::get_id() == owner_; }
   std::thread::id owner() const { return owner_; }
 
  private:
-  // Owner thread, mutex_ held, aborted: every queued or taken item is
-  // dropped (destroyed later, outside the lock, by DestroyDropped); the queue
-  // finalizes. Allocates nothing, so an abort works when memory is short.
+  // What producers share: one per stripe, each on its own cache lines.
+  struct alignas(64) Stripe {
+    std::mutex mutex;
+    RingQueue<Item> queue{0};  // Grows on first use.
+    size_t accepted = 0;
+  };
+  // The owner's side of a stripe.
+  struct OwnedStripe {
+    RingQueue<Item> taken{0};      // Taken from the queue, not delivered.
+    RingQueue<Item> graveyard{0};  // Dropped by abort, destroyed unlocked.
+  };
+  struct Run {  // batch_[..] came from this stripe's taken ring.
+    size_t stripe, count;
+  };
+
+  // Every stripe's lock, in order (a producer holds at most one).
+  class LockAll {
+   public:
+    explicit LockAll(const CallQueue& q) : q_(q) {
+      for (size_t s = 0; s < q_.stripe_count_; ++s) q_.stripes_[s].mutex.lock();
+    }
+    ~LockAll() {
+      for (size_t s = q_.stripe_count_; s > 0; --s) {
+        q_.stripes_[s - 1].mutex.unlock();
+      }
+    }
+    LockAll(const LockAll&) = delete;
+    LockAll& operator=(const LockAll&) = delete;
+
+   private:
+    const CallQueue& q_;
+  };
+
+  Stripe& MyStripe() {
+    if (stripe_count_ == 1) return stripes_[0];
+    return stripes_[detail::ThreadStripeSeed() & (stripe_count_ - 1)];
+  }
+
+  // Owner thread, every lock held: every queued or taken item is dropped
+  // (destroyed later, outside the locks, by DestroyDropped); the queue
+  // finalizes. Allocates nothing (the graveyards, empty until now, swap
+  // rings), so an abort works when memory is short.
   bool DropAllLocked() {
-    dropped_ += queue_.size() + taken_.size();
-    graveyard_.swap(queue_);  // graveyard_ is empty here; queue_ gets none.
+    for (size_t s = 0; s < stripe_count_; ++s) {
+      dropped_ += stripes_[s].queue.size() + owned_[s].taken.size();
+      owned_[s].graveyard.swap(stripes_[s].queue);
+    }
     drop_taken_ = true;
     taken_count_ = 0;
     state_ = QueueState::kFinalized;
     return true;
   }
 
-  // Owner thread, without the lock: destroys what DropAllLocked or a
-  // teardown dropped (payload destructors may call back into this queue).
+  // Owner thread, without the locks: destroys what DropAllLocked dropped
+  // (payload destructors may call back into this queue).
   void DestroyDropped() {
-    graveyard_.clear();
-    if (drop_taken_) {
-      drop_taken_ = false;
-      taken_.clear();
+    if (!drop_taken_) return;
+    drop_taken_ = false;
+    for (size_t s = 0; s < stripe_count_; ++s) {
+      owned_[s].graveyard.clear();
+      owned_[s].taken.clear();
     }
   }
 
+  // A lock held: one stripe's (a producer) or all (Release, Abort, Drain).
   void RingLocked() {
-    if (scheduled_ || state_ == QueueState::kFinalized) return;
-    scheduled_ = true;
-    doorbell_->Ring();
+    if (scheduled_.load(std::memory_order_relaxed) ||
+        state_ == QueueState::kFinalized) {
+      return;
+    }
+    // Producers on two stripes may both get here: one rings.
+    if (!scheduled_.exchange(true, std::memory_order_acq_rel)) doorbell_->Ring();
   }
 
-  // Guarded by mutex_.
-  mutable std::mutex mutex_;
-  std::condition_variable room_;  // Room in the queue, or no longer open.
-  RingQueue<Item> queue_;
-  size_t taken_count_ = 0;  // taken_.size(), as producers may see it.
-  QueueState state_ = QueueState::kOpen;
-  size_t handles_ = 1;  // The creating handle.
-  size_t blocked_producers_ = 0;
-  bool scheduled_ = false;  // A drain is scheduled: do not ring again.
-  size_t accepted_ = 0;
-  size_t delivered_ = 0;
-  size_t dropped_ = 0;
-
-  // Immutable after construction; read without the lock.
+  // Immutable after construction; read without the locks.
   const size_t max_queue_size_;  // 0 means unbounded.
+  const size_t stripe_count_;    // kStripes, or 1 when bounded.
+  const std::unique_ptr<Stripe[]> stripes_;
+  const std::unique_ptr<OwnedStripe[]> owned_;
   const std::thread::id owner_;
   Doorbell* doorbell_;  // Set once, before any producer can see the queue.
 
-  // Set under mutex_ by Abort() and EnvTeardown(); read by the owner thread
-  // between deliveries without the lock, so an abort from inside a callback
-  // stops the batch at once. The state under the lock stays authoritative.
+  // Read under any one stripe's lock, written under all of them (LockAll).
+  QueueState state_ = QueueState::kOpen;
+  size_t taken_count_ = 0;  // Taken and not delivered, as producers see it.
+  size_t blocked_producers_ = 0;  // Bounded: one stripe, so its lock.
+  size_t delivered_ = 0;
+  size_t dropped_ = 0;
+  std::condition_variable room_;  // Room in the queue, or no longer open.
+
+  std::atomic<size_t> handles_{1};  // The creating handle.
+  // A drain is scheduled: do not ring again. Set by whoever rings (under
+  // a lock), cleared by the drain under all locks.
+  alignas(64) std::atomic<bool> scheduled_{false};
+
+  // Set under the locks by Abort() and EnvTeardown(); read by the owner
+  // thread between deliveries without the lock, so an abort from inside a
+  // callback stops the batch at once. The state under the locks stays
+  // authoritative.
   std::atomic<bool> aborted_flag_{false};
 
   // Owner thread only.
   bool draining_ = false;
   bool reentered_ = false;
-  RingQueue<Item> taken_{64};  // Taken from queue_, not yet delivered.
-  std::vector<Item> batch_;       // Being delivered (see DrainBatch).
-  RingQueue<Item> graveyard_{0};  // Dropped by abort, destroyed unlocked.
-  bool drop_taken_ = false;       // taken_'s items were dropped too.
+  size_t first_stripe_ = 0;  // Which stripe goes first in the next batch.
+  std::vector<Item> batch_;  // Being delivered (see DrainBatch).
+  std::vector<Run> runs_;    // Where batch_'s items came from.
+  bool drop_taken_ = false;  // Dropped items await DestroyDropped.
 };
 
 }  // namespace anythread
