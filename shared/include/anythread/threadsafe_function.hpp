@@ -45,7 +45,11 @@ enum class ErrorStrategy {
 };
 
 struct ThreadsafeFunctionOptions {
-  size_t max_queue_size = 0;  // 0 means unbounded.
+  // 0 means unbounded. Calls from one thread always arrive in order. Calls
+  // from different threads are ordered only in a bounded function (one
+  // queue); an unbounded one gives each thread a stripe of its own, so they
+  // do not wait for each other's lock.
+  size_t max_queue_size = 0;
   bool weak = false;          // true: does not keep the event loop alive.
   // Numeric payloads only: JS receives each drained batch as one
   // Float64Array, (batch) or (null, batch), instead of one call per item.
