@@ -720,6 +720,65 @@ TEST(CallQueue, AbortReleaseAndTeardownCoverEveryStripe) {
   }
 }
 
+// The stripe lock excludes: threads that outnumber the cores, some holding
+// it long enough that the others go to sleep, never overlap, and no
+// increment of an unguarded counter is lost (TSan also sees the accesses).
+// Both kinds: the atomic flag, and the plain mutex of a bounded queue.
+class StripeLockKinds : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StripeLockKinds, ExcludesAndWakesSleepers) {
+  StripeLock lock;
+  if (GetParam()) lock.UseMutex();
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  long counter = 0;
+  constexpr int kThreads = 6;
+  constexpr int kEach = 20000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::lock_guard<StripeLock> guard(lock);
+        if (inside.fetch_add(1) != 0) overlapped = true;
+        ++counter;
+        // Now and then hold it for a while: the waiters stop spinning and
+        // sleep, and unlock must wake them.
+        if (i % 5000 == t) std::this_thread::sleep_for(2ms);
+        inside.fetch_sub(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(overlapped.load());
+  EXPECT_EQ(counter, long{kThreads} * kEach);
+}
+
+// A waiter that went to sleep behind a long hold is woken by the unlock.
+TEST_P(StripeLockKinds, ASleepingWaiterIsWokenByUnlock) {
+  StripeLock lock;
+  if (GetParam()) lock.UseMutex();
+  lock.lock();
+  std::atomic<bool> acquired{false};
+  std::thread waiter([&] {
+    lock.lock();  // Spins, then sleeps: the hold below is long.
+    acquired = true;
+    lock.unlock();
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(acquired.load());
+  EXPECT_FALSE(lock.try_lock());
+  lock.unlock();
+  waiter.join();  // Hangs (the test times out) if the wake-up were lost.
+  EXPECT_TRUE(acquired.load());
+  EXPECT_TRUE(lock.try_lock());
+  lock.unlock();
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, StripeLockKinds, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "Mutex" : "Flag";
+                         });
+
 // Several producers, a small queue, blocking and non-blocking-with-retry:
 // every accepted item arrives exactly once and in order per producer.
 class CallQueueLoad : public ::testing::TestWithParam<std::tuple<size_t, CallMode>> {};

@@ -32,17 +32,18 @@
 //   lock. Items in `taken_` still count against max_queue_size
 //   (`taken_count_`), and still come before anything queued later.
 // - Producers do not share a lock. An unbounded queue has kStripes stripes,
-//   each a mutex and a ring; a thread always pushes into the same stripe
-//   (threads are numbered on their first call, round robin), so calls from
-//   one thread stay in order, and calls from different threads are not
-//   ordered with each other. A shared lock was the bottleneck: in wasm, 2 to
-//   4 threads taking one mutex in turn push 3 to 5 times fewer calls than
-//   one thread alone (bench/NOTES.md). A bounded queue has one stripe, so its
-//   bound and its blocked producers stay exact. Whatever the producers read
-//   under their stripe's lock (state_, taken_count_) is written with every
-//   stripe's lock held (LockAll); the owner takes each stripe's ring as
-//   before, O(1), and merges the stripes into one batch, starting from a
-//   different stripe each time so none waits behind the others.
+//   each a lock (StripeLock) and a ring; a thread always pushes into the
+//   same stripe (threads are numbered on their first call, round robin), so
+//   calls from one thread stay in order, and calls from different threads
+//   are not ordered with each other. A shared lock was the bottleneck: in
+//   wasm, 2 to 4 threads taking one mutex in turn push 3 to 5 times fewer
+//   calls than one thread alone (bench/NOTES.md). A bounded queue has one
+//   stripe, so its bound and its blocked producers stay exact. Whatever the
+//   producers read under their stripe's lock (state_, taken_count_) is
+//   written with every stripe's lock held (LockAll); the owner takes each
+//   stripe's ring as before, O(1), and merges the stripes into one batch,
+//   round robin (the next batch starts after the last stripe served), so
+//   no stripe waits behind another's backlog.
 // - Emscripten 3.1.6 runs queued main-thread calls while the main thread spins
 //   on a contended mutex, so Drain() can be re-entered from inside itself. A
 //   re-entered Drain() does nothing but note that a ring was consumed; the
@@ -64,6 +65,7 @@
 
 #include "anythread/ring_queue.hpp"
 #include "anythread/status.hpp"
+#include "anythread/stripe_lock.hpp"
 
 namespace anythread {
 
@@ -104,8 +106,11 @@ namespace detail {
 // have a stripe each.
 inline size_t ThreadStripeSeed() {
   static std::atomic<size_t> next{0};
-  thread_local size_t seed = next.fetch_add(1, std::memory_order_relaxed);
-  return seed;
+  // Constant-initialized (0: not numbered yet), so reading it needs no
+  // per-call guard check, as a dynamically initialized thread_local would.
+  thread_local size_t seed = 0;
+  if (seed == 0) seed = next.fetch_add(1, std::memory_order_relaxed) + 1;
+  return seed - 1;
 }
 }  // namespace detail
 
@@ -125,6 +130,7 @@ class CallQueue {
     // producers never grow it; an unbounded queue's stripes grow on first
     // use (most functions are called from few threads).
     if (max_queue_size != 0) {
+      stripes_[0].mutex.UseMutex();  // Contended by design (stripe_lock.hpp).
       RingQueue<Item> ring(max_queue_size <= 4096 ? max_queue_size : 64);
       stripes_[0].queue.swap(ring);
       RingQueue<Item> taken(64);
@@ -153,7 +159,7 @@ class CallQueue {
       return Status::kInvalidArg;
     }
     Stripe& stripe = MyStripe();
-    std::unique_lock<std::mutex> lock(stripe.mutex);
+    std::unique_lock<StripeLock> lock(stripe.mutex);
     for (;;) {
       if (state_ != QueueState::kOpen) return Status::kClosing;
       // Bounded: one stripe, so its queue is the whole queue.
@@ -181,7 +187,7 @@ class CallQueue {
   Status Acquire() {
     handles_.fetch_add(1, std::memory_order_relaxed);
     Stripe& stripe = MyStripe();
-    std::lock_guard<std::mutex> lock(stripe.mutex);
+    std::lock_guard<StripeLock> lock(stripe.mutex);
     return state_ == QueueState::kOpen ? Status::kOk : Status::kClosing;
   }
 
@@ -425,7 +431,7 @@ class CallQueue {
  private:
   // What producers share: one per stripe, each on its own cache lines.
   struct alignas(64) Stripe {
-    std::mutex mutex;
+    StripeLock mutex;
     RingQueue<Item> queue{0};  // Grows on first use.
     size_t accepted = 0;
   };
@@ -511,7 +517,7 @@ class CallQueue {
   size_t blocked_producers_ = 0;  // Bounded: one stripe, so its lock.
   size_t delivered_ = 0;
   size_t dropped_ = 0;
-  std::condition_variable room_;  // Room in the queue, or no longer open.
+  std::condition_variable_any room_;  // Room in the queue, or no longer open.
 
   std::atomic<size_t> handles_{1};  // The creating handle.
   // A drain is scheduled: do not ring again. Set by whoever rings (under
