@@ -26,8 +26,12 @@
 namespace {
 thread_local bool counting_allocations = false;
 thread_local size_t allocations_counted = 0;
+// Allocations above this size fail on this thread (nullptr from the nothrow
+// forms), to test what a ring does when it cannot grow as it would like.
+thread_local size_t fail_allocations_above = static_cast<size_t>(-1);
 void* Allocate(size_t n, size_t align) {
   if (counting_allocations) ++allocations_counted;
+  if (n > fail_allocations_above) return nullptr;
   if (n == 0) n = 1;
   if (align <= alignof(std::max_align_t)) return std::malloc(n);
   return std::aligned_alloc(align, (n + align - 1) / align * align);
@@ -392,6 +396,39 @@ TEST(RingQueue, GrowsAcrossTheWrapAndKeepsOrder) {
     model.pop_front();
   }
   EXPECT_TRUE(q.empty());
+}
+
+// A large ring grows 4x (each growth moves every item: fewer growths move
+// fewer), keeping its order across the wrap; when 4x cannot be allocated it
+// still grows 2x; when neither can, the push is refused and nothing is lost.
+TEST(RingQueue, LargeRingsGrowFourfoldThenTwofoldWhenMemoryIsShort) {
+  RingQueue<int> q(4096);
+  ASSERT_EQ(q.capacity(), 4096u);
+  int next_in = 0, next_out = 0;
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(q.push_back(int{next_in++}));
+  for (int i = 0; i < 1000; ++i) {  // The head moves: the next growth wraps.
+    ASSERT_EQ(q.front(), next_out++);
+    q.pop_front();
+  }
+  while (q.size() < q.capacity()) ASSERT_TRUE(q.push_back(int{next_in++}));
+  ASSERT_TRUE(q.push_back(int{next_in++}));
+  EXPECT_EQ(q.capacity(), 4u * 4096);
+  while (q.size() < q.capacity()) ASSERT_TRUE(q.push_back(int{next_in++}));
+  // 4x of 16384 ints is 256 KiB; 2x is 128 KiB: let only the latter succeed.
+  fail_allocations_above = 200 * 1024;
+  EXPECT_TRUE(q.push_back(int{next_in++}));
+  EXPECT_EQ(q.capacity(), 2u * 4 * 4096);
+  while (q.size() < q.capacity()) ASSERT_TRUE(q.push_back(int{next_in++}));
+  fail_allocations_above = 64 * 1024;  // Now neither.
+  int refused = -1;
+  EXPECT_FALSE(q.push_back(std::move(refused)));
+  fail_allocations_above = static_cast<size_t>(-1);
+  EXPECT_EQ(q.size(), q.capacity());
+  while (!q.empty()) {
+    ASSERT_EQ(q.front(), next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
 }
 
 TEST(CallQueue, AbortFromInsideDeliveryDropsTheRestOfTheBatch) {
