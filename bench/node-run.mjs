@@ -164,7 +164,7 @@ async function memory() {
 const records = [
   ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
   ...(await jsBaselines()),
-  ...(await latency({ backend, impls: latencyImpls, count: quick ? 50 : 2000, runs: quick ? 1 : 3, now, log })),
+  ...(await latency({ backend, impls: latencyImpls, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
   ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
   ...(await memory()),
 ];

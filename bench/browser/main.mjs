@@ -78,7 +78,7 @@ async function main() {
         { name: 'em-asm', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'em-asm') },
       ],
       count: quick ? 50 : 2000,
-      runs: quick ? 1 : 3,
+      runs: quick ? 1 : 5,
       now: () => performance.timeOrigin + performance.now(),  // NowMs's clock
       log,
     })),

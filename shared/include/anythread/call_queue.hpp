@@ -40,7 +40,7 @@
 //   calls than one thread alone (bench/NOTES.md). A bounded queue has one
 //   stripe, so its bound and its blocked producers stay exact. Whatever the
 //   producers read under their stripe's lock (state_, taken_count_) is
-//   written with every stripe's lock held (LockAll); the owner takes each
+//   written with every stripe in use locked (LockAll); the owner takes each
 //   stripe's ring as before, O(1), and merges the stripes into one batch,
 //   round robin (the next batch starts after the last stripe served), so
 //   no stripe waits behind another's backlog.
@@ -56,6 +56,7 @@
 #include <cassert>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,8 @@ enum class QueueState { kOpen, kClosing, kAborted, kFinalized };
 // of the machines we measure, so the producers of one function rarely
 // share a stripe. A power of two.
 constexpr size_t kStripes = 8;
+static_assert(kStripes <= 32 && (kStripes & (kStripes - 1)) == 0,
+              "a power of two that fits the 32-bit mask of stripes in use");
 
 namespace detail {
 // This thread's number, given on its first call through any queue: threads
@@ -444,15 +447,25 @@ class CallQueue {
     size_t stripe, count;
   };
 
-  // Every stripe's lock, in order (a producer holds at most one).
+  // The lock of every stripe in use, in order (a producer holds at most
+  // one): stripe 0 always, then those marked in active_. A stripe not marked
+  // has never been touched by a producer, and cannot be until this is
+  // released (marking one takes every lock, stripe 0 first), so reading
+  // its empty ring under LockAll is safe. Most functions are called from a
+  // thread or two: a drain then takes two locks, not kStripes.
   class LockAll {
    public:
     explicit LockAll(const CallQueue& q) : q_(q) {
-      for (size_t s = 0; s < q_.stripe_count_; ++s) q_.stripes_[s].mutex.lock();
+      q_.stripes_[0].mutex.lock();
+      // Stable while stripe 0 is held.
+      mask_ = q_.active_.load(std::memory_order_relaxed) | 1u;
+      for (size_t s = 1; s < q_.stripe_count_; ++s) {
+        if (mask_ & (1u << s)) q_.stripes_[s].mutex.lock();
+      }
     }
     ~LockAll() {
       for (size_t s = q_.stripe_count_; s > 0; --s) {
-        q_.stripes_[s - 1].mutex.unlock();
+        if (mask_ & (1u << (s - 1))) q_.stripes_[s - 1].mutex.unlock();
       }
     }
     LockAll(const LockAll&) = delete;
@@ -460,11 +473,26 @@ class CallQueue {
 
    private:
     const CallQueue& q_;
+    uint32_t mask_;
   };
 
+  // Any thread, holding no stripe lock: this thread's stripe, marked in use.
   Stripe& MyStripe() {
     if (stripe_count_ == 1) return stripes_[0];
-    return stripes_[detail::ThreadStripeSeed() & (stripe_count_ - 1)];
+    const size_t s = detail::ThreadStripeSeed() & (stripe_count_ - 1);
+    if ((active_.load(std::memory_order_relaxed) & (1u << s)) == 0) {
+      Activate(s);
+    }
+    return stripes_[s];
+  }
+
+  // A stripe's first use: marked under every stripe's lock, so a LockAll
+  // (which reads the marks holding stripe 0) either sees it or holds off
+  // the marking until it is done. Once per stripe for the queue's life.
+  void Activate(size_t s) {
+    for (size_t i = 0; i < stripe_count_; ++i) stripes_[i].mutex.lock();
+    active_.fetch_or(1u << s, std::memory_order_relaxed);
+    for (size_t i = stripe_count_; i > 0; --i) stripes_[i - 1].mutex.unlock();
   }
 
   // Owner thread, every lock held: every queued or taken item is dropped
@@ -520,6 +548,9 @@ class CallQueue {
   std::condition_variable_any room_;  // Room in the queue, or no longer open.
 
   std::atomic<size_t> handles_{1};  // The creating handle.
+  // Stripes in use (bit s: stripe s), set once each under every lock
+  // (Activate); read by producers without a lock, by LockAll under stripe 0.
+  std::atomic<uint32_t> active_{0};
   // A drain is scheduled: do not ring again. Set by whoever rings (under
   // a lock), cleared by the drain under all locks.
   alignas(64) std::atomic<bool> scheduled_{false};
