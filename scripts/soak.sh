@@ -44,7 +44,9 @@ export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
     cmake --build "$dir" | { grep -vE '^\[' || true; }
     echo "soak: C++ random model, 1,000,000 sequences and 1,000 concurrent runs"
     start=$SECONDS
-    ANYTHREAD_SEQUENCES=1000000 ANYTHREAD_CONCURRENT_RUNS=1000 \
+    # Without ANYTHREAD_SEED: to the C++ model it means "replay this one
+    # sequence only", and this script always sets it (for the vitest suites).
+    env -u ANYTHREAD_SEED ANYTHREAD_SEQUENCES=1000000 ANYTHREAD_CONCURRENT_RUNS=1000 \
       "$dir/tests/cpp/core_tests" --gtest_filter='RandomModel.*' \
       | grep -E '^(reliability|\[  PASSED|\[  FAILED|.*Failure)'
     echo "soak: C++ random model took $((SECONDS - start)) s"
