@@ -450,7 +450,7 @@ class CallQueue {
   // The lock of every stripe in use, in order (a producer holds at most
   // one): stripe 0 always, then those marked in active_. A stripe not marked
   // has never been touched by a producer, and cannot be until this is
-  // released (marking one takes every lock, stripe 0 first), so reading
+  // released (marking one takes stripe 0's lock), so reading
   // its empty ring under LockAll is safe. Most functions are called from a
   // thread or two: a drain then takes two locks, not kStripes.
   class LockAll {
@@ -486,13 +486,12 @@ class CallQueue {
     return stripes_[s];
   }
 
-  // A stripe's first use: marked under every stripe's lock, so a LockAll
+  // A stripe's first use: marked holding stripe 0's lock, so a LockAll
   // (which reads the marks holding stripe 0) either sees it or holds off
   // the marking until it is done. Once per stripe for the queue's life.
   void Activate(size_t s) {
-    for (size_t i = 0; i < stripe_count_; ++i) stripes_[i].mutex.lock();
+    std::lock_guard<StripeLock> lock(stripes_[0].mutex);
     active_.fetch_or(1u << s, std::memory_order_relaxed);
-    for (size_t i = stripe_count_; i > 0; --i) stripes_[i - 1].mutex.unlock();
   }
 
   // Owner thread, every lock held: every queued or taken item is dropped
@@ -548,7 +547,7 @@ class CallQueue {
   std::condition_variable_any room_;  // Room in the queue, or no longer open.
 
   std::atomic<size_t> handles_{1};  // The creating handle.
-  // Stripes in use (bit s: stripe s), set once each under every lock
+  // Stripes in use (bit s: stripe s), set once each under stripe 0's lock
   // (Activate); read by producers without a lock, by LockAll under stripe 0.
   std::atomic<uint32_t> active_{0};
   // A drain is scheduled: do not ring again. Set by whoever rings (under
