@@ -121,23 +121,6 @@ Value Anythread(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
-// (cb, count, gapMs): one call at a time, each carrying its send time.
-Value AnythreadLatency(const CallbackInfo& info) {
-  Env env = info.env();
-  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  auto tsfn = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, info[0]);
-  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
-  size_t count = Count(info, 1);
-  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
-  std::thread([tsfn = std::move(tsfn).value(), count, gap]() mutable {
-    for (size_t i = 0; i < count; ++i) {
-      (void)tsfn.Call(NowMs(), CallMode::kNonBlocking);
-      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
-    }
-  }).detach();
-  return Value::Undefined(env);
-}
-
 // (total): queues `total` calls from one producer while the JS thread waits
 // here (so nothing drains), and counts the producer's heap allocations.
 // Returns the allocation count; the calls drain once JS is free again.
@@ -236,44 +219,6 @@ Value NapiTyped(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
-void TypedLatencyCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, double* sent) {
-  if (env != nullptr) fn.Call({Napi::Number::New(env, *sent)});
-  delete sent;
-}
-using TypedLatency = Napi::TypedThreadSafeFunction<std::nullptr_t, double, TypedLatencyCallJs>;
-
-// (cb, count, gapMs, impl): latency of the node-addon-api forms.
-Value NapiLatency(const CallbackInfo& info) {
-  Env env = info.env();
-  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  size_t count = Count(info, 1);
-  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
-  bool lambda = info[3].IsString() && info[3].AsString() == "lambda";
-  if (lambda) {
-    auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, 1);
-    std::thread([tsfn, count, gap]() mutable {
-      for (size_t i = 0; i < count; ++i) {
-        double sent = NowMs();
-        tsfn.NonBlockingCall([sent](Napi::Env env, Napi::Function fn) {
-          fn.Call({Napi::Number::New(env, sent)});
-        });
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
-      }
-      tsfn.Release();
-    }).detach();
-  } else {
-    auto tsfn = TypedLatency::New(env.napi(), JsFunction(info), "typed", 0, 1);
-    std::thread([tsfn, count, gap]() mutable {
-      for (size_t i = 0; i < count; ++i) {
-        tsfn.NonBlockingCall(new double(NowMs()));
-        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
-      }
-      tsfn.Release();
-    }).detach();
-  }
-  return Value::Undefined(env);
-}
-
 // (cb, total): Typed with an unbounded queue, all calls queued while JS
 // waits here (memory scenario).
 Value NapiTypedQueueAll(const CallbackInfo& info) {
@@ -343,32 +288,6 @@ Value EmPerCall(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
-// (cb, count, gapMs, impl)
-Value EmLatency(const CallbackInfo& info) {
-  Env env = info.env();
-  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  SetCallback(info[0]);
-  size_t count = Count(info, 1);
-  double gap = info[2].IsNumber() ? info[2].AsNumber() : 1;
-  bool em_asm = info[3].IsString() && info[3].AsString() == "em-asm";
-  delete g_sent;
-  g_sent = new std::vector<double>(count);
-  std::thread([=] {
-    for (size_t i = 0; i < count; ++i) {
-      double sent = NowMs();
-      if (em_asm) {
-        MAIN_THREAD_ASYNC_EM_ASM({ Module["__benchCallback"]($0); }, sent);
-      } else {
-        (*g_sent)[i] = sent;
-        emscripten_async_run_in_main_runtime_thread(EM_FUNC_SIG_VI, &CallCallbackSent,
-                                                    static_cast<int>(i));
-      }
-      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
-    }
-  }).detach();
-  return Value::Undefined(env);
-}
-
 EM_JS(void, bench_call_js, (int v), { Module["__benchCallback"](v); });
 
 // (cb, total, impl): the ceilings: loops on the main thread through embind
@@ -390,23 +309,108 @@ Value EmLoop(const CallbackInfo& info) {
 }
 #endif
 
+// --- idle latency (b) -----------------------------------------------------
+
+#if !ANYTHREAD_WASM
+void TypedLatencyCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, double* sent) {
+  if (env != nullptr) fn.Call({Napi::Number::New(env, *sent)});
+  delete sent;
+}
+using TypedLatency = Napi::TypedThreadSafeFunction<std::nullptr_t, double, TypedLatencyCallJs>;
+#else
+EM_JS(void, bench_latency_em_asm_set, (emscripten::EM_VAL fn),
+      { Module["__benchLatencyEmAsm"] = Emval.toValue(fn); });
+#endif
+
+// (callbacks, count, gapMs): the idle latency of every implementation, from
+// one producer thread. Round i calls each implementation once, in an order
+// that rotates with i, `gap` ms apart; each call carries its send time
+// (NowMs), and JS takes the difference. callbacks: [anythread, napi-typed,
+// napi-lambda] natively, [anythread, em-async-run, em-asm] in wasm.
+//
+// Why one thread for all: an idle wake-up costs 12 or 22 us on these VMs
+// depending on where the threads run and how deeply the JS thread's core
+// sleeps, for every implementation alike. With a producer thread of its own
+// per implementation and runs taken in turn, whichever implementation drew
+// the slow mode in more runs lost, whatever its code. Interleaved call by
+// call from one thread, every implementation sees the same conditions.
+Value LatencyInterleaved(const CallbackInfo& info) {
+  Env env = info.env();
+  constexpr uint32_t kImpls = 3;
+  if (!info[0].IsArray() || info[0].Length() != kImpls) {
+    return Fail(env, "callbacks must be an array of 3 functions");
+  }
+  Value callbacks[kImpls];
+  for (uint32_t k = 0; k < kImpls; ++k) {
+    callbacks[k] = info[0].Get(k);
+    if (!callbacks[k].IsFunction()) return Fail(env, "callbacks must be functions");
+  }
+  size_t count = Count(info, 1);
+  double gap = info.Length() > 2 && info[2].IsNumber() ? info[2].AsNumber() : 1;
+  auto tsfn = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, callbacks[0]);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+#if !ANYTHREAD_WASM
+  auto typed = TypedLatency::New(env.napi(), callbacks[1].napi().As<Napi::Function>(), "typed", 0, 1);
+  auto lambda = Napi::ThreadSafeFunction::New(
+      env.napi(), callbacks[2].napi().As<Napi::Function>(), "lambda", 0, 1);
+#else
+  SetCallback(callbacks[1]);
+  bench_latency_em_asm_set(callbacks[2].val().as_handle());
+  delete g_sent;
+  g_sent = new std::vector<double>(count);
+#endif
+  std::thread([=, f = std::move(tsfn).value()]() mutable {
+    for (size_t i = 0; i < count; ++i) {
+      for (uint32_t j = 0; j < kImpls; ++j) {
+        const uint32_t k = static_cast<uint32_t>((i + j) % kImpls);
+        const double sent = NowMs();
+        if (k == 0) {
+          (void)f.Call(sent, CallMode::kNonBlocking);
+        } else {
+#if !ANYTHREAD_WASM
+          if (k == 1) {
+            typed.NonBlockingCall(new double(sent));
+          } else {
+            lambda.NonBlockingCall([sent](Napi::Env env, Napi::Function fn) {
+              fn.Call({Napi::Number::New(env, sent)});
+            });
+          }
+#else
+          if (k == 1) {
+            (*g_sent)[i] = sent;
+            emscripten_async_run_in_main_runtime_thread(EM_FUNC_SIG_VI, &CallCallbackSent,
+                                                        static_cast<int>(i));
+          } else {
+            MAIN_THREAD_ASYNC_EM_ASM({ Module["__benchLatencyEmAsm"]($0); }, sent);
+          }
+#endif
+        }
+        std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(gap));
+      }
+    }
+#if !ANYTHREAD_WASM
+    typed.Release();
+    lambda.Release();
+#endif
+  }).detach();
+  return Value::Undefined(env);
+}
+
 }  // namespace
 
 ANYTHREAD_MODULE(m) {
   m.Export("anythread", &Anythread);
-  m.Export("anythreadLatency", &AnythreadLatency);
+  m.Export("latencyInterleaved", &LatencyInterleaved);
   m.Export("anythreadQueueAll", &AnythreadQueueAll);
   m.Export("anythreadSteadyAllocations", &AnythreadSteadyAllocations);
   m.Export("now", &Now);
 #if !ANYTHREAD_WASM
   m.Export("napiLambda", &NapiLambda);
   m.Export("napiTyped", &NapiTyped);
-  m.Export("napiLatency", &NapiLatency);
   m.Export("napiTypedQueueAll", &NapiTypedQueueAll);
   m.Export("napiLoop", &NapiLoop);
 #else
   m.Export("emPerCall", &EmPerCall);
-  m.Export("emLatency", &EmLatency);
   m.Export("emLoop", &EmLoop);
 #endif
 }

@@ -94,17 +94,10 @@ const baselines = backend === 'native'
 const now = backend === 'native'
   ? () => Number(process.hrtime.bigint()) / 1e6
   : () => performance.timeOrigin + performance.now();
-const latencyImpls = backend === 'native'
-  ? [
-      { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
-      { name: 'napi-typed', start: (cb, n, gap) => m.napiLatency(cb, n, gap, 'typed') },
-      { name: 'napi-lambda', start: (cb, n, gap) => m.napiLatency(cb, n, gap, 'lambda') },
-    ]
-  : [
-      { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
-      { name: 'em-async-run', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'async-run') },
-      { name: 'em-asm', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'em-asm') },
-    ];
+// Named in the order LatencyInterleaved takes their callbacks.
+const latencyNames = backend === 'native'
+  ? ['anythread', 'napi-typed', 'napi-lambda']
+  : ['anythread', 'em-async-run', 'em-asm'];
 const backpressureImpls = [
   { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) },
   ...(backend === 'native'
@@ -164,7 +157,7 @@ async function memory() {
 const records = [
   ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
   ...(await jsBaselines()),
-  ...(await latency({ backend, impls: latencyImpls, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
+  ...(await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
   ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
   ...(await memory()),
 ];

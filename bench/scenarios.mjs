@@ -69,46 +69,53 @@ export async function throughput({ backend, impls, producers = [1, 2, 4], runs =
 }
 
 // (b) idle latency: one call at a time, `gap` ms apart; p50 and p99 of
-// call-to-callback time, in microseconds.
-export async function latency({ backend, impls, count = 2000, gap = 1, runs = 5, now, log }) {
-  // One sample run: `count` calls, `gap` ms apart; resolves with p50, p99.
-  const sample = (impl, n) => new Promise((resolve, reject) => {
-    const samples = [];
+// call-to-callback time, in microseconds. `start(callbacks, count, gap)`
+// makes `count` calls to each implementation from one producer thread,
+// interleaved call by call (bench_module.cpp, LatencyInterleaved), so every
+// implementation sees the same thread and machine state; `names` name the
+// callbacks' implementations, in order.
+export async function latency({ backend, names, start, count = 2000, gap = 1, runs = 5, now, log }) {
+  // One sample run: `n` calls to each; resolves with each one's p50, p99.
+  const sample = (n) => new Promise((resolve, reject) => {
+    const samples = names.map(() => []);
+    let pending = names.length;
     const hold = setInterval(() => {}, 1 << 30);
     const timer = setTimeout(() => {
       clearInterval(hold);
-      reject(new Error(`${impl.name}: ${samples.length} of ${n} latency samples`));
-    }, n * gap * 5 + 10_000);
-    impl.start((sent) => {
-      samples.push((now() - sent) * 1000);
-      if (samples.length === n) {
+      const got = names.map((name, i) => `${name} ${samples[i].length}`).join(', ');
+      reject(new Error(`latency samples of ${n}: ${got}`));
+    }, n * names.length * gap * 5 + 10_000);
+    const callbacks = names.map((_, i) => (sent) => {
+      const mine = samples[i];
+      mine.push((now() - sent) * 1000);
+      if (mine.length === n && --pending === 0) {
         clearInterval(hold);
         clearTimeout(timer);
-        samples.sort((a, b) => a - b);
-        resolve({ p50: samples[Math.floor(n * 0.5)], p99: samples[Math.floor(n * 0.99)] });
+        resolve(samples.map((s) => {
+          s.sort((a, b) => a - b);
+          return { p50: s[Math.floor(n * 0.5)], p99: s[Math.floor(n * 0.99)] };
+        }));
       }
-    }, n, gap);
+    });
+    start(callbacks, n, gap);
   });
-  // A short warm-up per implementation (not recorded: the first run in a
-  // process pays for first calls and thread start-up), then the runs
-  // interleaved, the order rotating, so no implementation always goes first
-  // or runs in a quieter minute than the others.
-  for (const impl of impls) await sample(impl, Math.min(count, 200));
-  const p50s = impls.map(() => []);
-  const p99s = impls.map(() => []);
+  // A short warm-up (not recorded: the first calls in a process pay for
+  // thread start-up and first-call paths), then the recorded runs.
+  await sample(Math.min(count, 200));
+  const p50s = names.map(() => []);
+  const p99s = names.map(() => []);
   for (let r = 0; r < runs; r++) {
-    for (let k = 0; k < impls.length; k++) {
-      const i = (k + r) % impls.length;
-      const { p50, p99 } = await sample(impls[i], count);
+    const got = await sample(count);
+    got.forEach(({ p50, p99 }, i) => {
       p50s[i].push(p50);
       p99s[i].push(p99);
-    }
+    });
   }
   const out = [];
-  impls.forEach((impl, i) => {
-    out.push(record('latency-p50', backend, impl.name, 1, 'us', p50s[i]));
-    out.push(record('latency-p99', backend, impl.name, 1, 'us', p99s[i]));
-    log?.(`${backend} latency ${impl.name}: p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
+  names.forEach((name, i) => {
+    out.push(record('latency-p50', backend, name, 1, 'us', p50s[i]));
+    out.push(record('latency-p99', backend, name, 1, 'us', p99s[i]));
+    log?.(`${backend} latency ${name}: p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
   });
   return out;
 }

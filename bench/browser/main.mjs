@@ -72,11 +72,8 @@ async function main() {
     ...(only ? [] : await jsBaselines()),
     ...(await latency({
       backend,
-      impls: [
-        { name: 'anythread', start: (cb, n, gap) => m.anythreadLatency(cb, n, gap) },
-        { name: 'em-async-run', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'async-run') },
-        { name: 'em-asm', start: (cb, n, gap) => m.emLatency(cb, n, gap, 'em-asm') },
-      ],
+      names: ['anythread', 'em-async-run', 'em-asm'],  // LatencyInterleaved's order
+      start: m.latencyInterleaved,
       count: quick ? 50 : 2000,
       runs: quick ? 1 : 5,
       now: () => performance.timeOrigin + performance.now(),  // NowMs's clock
