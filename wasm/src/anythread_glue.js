@@ -81,8 +81,21 @@ mergeInto(LibraryManager.library, {
     // because a callback may grow memory meanwhile. Every 32 calls the loop
     // also stops once `budget` ms have passed (the drain's time budget).
     var heap = HEAPF64;
-    var v = heap.slice(base, base + n);
     var stop = base + n;
+    if (n === 1) {
+      // One value (an idle stream): no copy to allocate (garbage adds to
+      // the tail latency) and no clock to read.
+      var x = heap[base];
+      if (heap[stop] !== 0) return 0;
+      try {
+        if (leadingNull) f(null, x); else f(x);
+      } catch (e) {
+        anythreadState.error = e;
+        return -1;
+      }
+      return 1;
+    }
+    var v = heap.slice(base, base + n);
     var i = 0;
     var t0 = performance.now();
     try {

@@ -143,22 +143,22 @@ struct CallOutcome {
   Value value;  // The result, or the thrown value.
 };
 
-inline CallOutcome CallFunction(Env env, const Value& fn,
-                                const std::vector<Value>& args) {
+inline CallOutcome CallFunction(Env env, const Value& fn, const Value* args,
+                                size_t argc) {
   // On the delivery path: no heap allocation for the usual few arguments.
   constexpr size_t kInline = 8;
   napi_value inline_argv[kInline];
   std::vector<napi_value> heap_argv;
   napi_value* argv = inline_argv;
-  if (args.size() > kInline) {
-    heap_argv.resize(args.size());
+  if (argc > kInline) {
+    heap_argv.resize(argc);
     argv = heap_argv.data();
   }
-  for (size_t i = 0; i < args.size(); ++i) argv[i] = args[i].napi();
+  for (size_t i = 0; i < argc; ++i) argv[i] = args[i].napi();
   Napi::Env e = env.napi();
   napi_value result = nullptr;
   napi_status status = napi_call_function(env.raw(), e.Undefined(), fn.napi(),
-                                          args.size(), argv, &result);
+                                          argc, argv, &result);
   CallOutcome outcome;
   if (status == napi_ok) {
     outcome.value = Napi::Value(env.raw(), result);
@@ -173,6 +173,11 @@ inline CallOutcome CallFunction(Env env, const Value& fn,
     outcome.value = e.Undefined();
   }
   return outcome;
+}
+
+inline CallOutcome CallFunction(Env env, const Value& fn,
+                                const std::vector<Value>& args) {
+  return CallFunction(env, fn, args.data(), args.size());
 }
 
 inline Value MakeError(Env env, ErrorKind kind, std::string_view code,
@@ -531,7 +536,9 @@ class BackendDoorbell final : public Doorbell {
 
   static void OnNapiCall(napi_env env, napi_value, void* context, void*) {
     if (env == nullptr) return;  // Draining Node's queue at close: nothing.
-    Napi::HandleScope scope(env);
+    // No handle scope of our own: Node calls this inside one (and a
+    // callback scope), and on an idle wake-up every step before the JS call
+    // adds to the latency.
     auto* ctx = static_cast<Context*>(context);
     std::shared_ptr<DrainTarget> target = ctx->target;  // ctx may go now.
     ctx->in_drain = true;

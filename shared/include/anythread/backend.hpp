@@ -15,7 +15,8 @@
 //                         read and reset on the JS thread only.
 //   class CallbackInfo;   Arguments of a JS call into an exported function.
 //   struct CallOutcome;   { bool threw; Value value; } of CallFunction.
-//   CallFunction(env, fn, args)     Calls fn(...args), catching any throw.
+//   CallFunction(env, fn, args)     Calls fn(...args), catching any throw
+//   CallFunction(env, fn, argv, n)  (args a vector, or n Values at argv).
 //   MakeError(env, kind, code, msg) A new Error/TypeError/RangeError with code.
 //   ThrowError(env, kind, code, msg)  Makes it pending; returns undefined.
 //   ReportUncaught(env, value)      An uncaught exception, as the runtime

@@ -233,7 +233,10 @@ class TsfnState final : public DrainTarget,
   // delivered (fewer when aborted meanwhile, or to yield after
   // kMaxDrainTime: the queue keeps the rest).
   size_t DeliverBatch(Env env, const Value& fn, CallItem<T>* items, size_t n) {
-    const auto start = std::chrono::steady_clock::now();
+    // A single item (an idle stream) has no budget to check: no clock read
+    // (a JS call in wasm) before its callback runs.
+    const auto start = n > 1 ? std::chrono::steady_clock::now()
+                             : std::chrono::steady_clock::time_point();
     size_t i = 0;
     while (i < n) {
       if (queue_.AbortRequested()) return i;
@@ -263,23 +266,34 @@ class TsfnState final : public DrainTarget,
   // once with the whole array (batched). Returns how many it delivered.
   size_t DeliverNumbers(Env env, const Value& fn, CallItem<T>* items,
                         size_t n, std::chrono::steady_clock::time_point start) {
-    numbers_.clear();
     size_t run = 0;
-    while (run < n && items[run].plain()) {
-      numbers_.push_back(static_cast<double>(*items[run].value));
-      ++run;
-    }
-    numbers_.push_back(0);  // The stop slot (see Abort).
+    while (run < n && items[run].plain()) ++run;
     const bool leading_null = S == ErrorStrategy::kCalleeHandled;
     if (!batched_ && run < kMinFastPathRun) {
       // A few items (an idle stream): direct calls cost less than setting
-      // up the JS loop, which pays off from a handful of items on.
+      // up the JS loop, which pays off from a handful of items on. They
+      // touch no buffer of ours: after an idle spell every cold cache line
+      // adds to the wake-up's latency.
       for (size_t i = 0; i < run; ++i) {
         if (i > 0 && queue_.AbortRequested()) return i;
-        Deliver(env, fn, items[i]);
+        Value args[2];
+        args[1] = Value::Number(env, static_cast<double>(*items[i].value));
+        CallOutcome outcome;
+        if (leading_null) {
+          args[0] = Value::Null(env);
+          outcome = CallFunction(env, fn, args, 2);
+        } else {
+          outcome = CallFunction(env, fn, args + 1, 1);
+        }
+        if (outcome.threw) ReportUncaught(env, outcome.value);
       }
       return run;
     }
+    numbers_.clear();
+    for (size_t i = 0; i < run; ++i) {
+      numbers_.push_back(static_cast<double>(*items[i].value));
+    }
+    numbers_.push_back(0);  // The stop slot (see Abort).
     if (batched_) {
       Value array = MakeFloat64Array(env, numbers_.data(), run);
       CallOutcome outcome =

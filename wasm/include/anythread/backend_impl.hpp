@@ -137,10 +137,10 @@ struct CallOutcome {
   Value value;  // The result, or the thrown value.
 };
 
-inline CallOutcome CallFunction(Env, const Value& fn,
-                                const std::vector<Value>& args) {
+inline CallOutcome CallFunction(Env, const Value& fn, const Value* args,
+                                size_t argc) {
   emscripten::val argv = emscripten::val::array();
-  for (size_t i = 0; i < args.size(); ++i) {
+  for (size_t i = 0; i < argc; ++i) {
     argv.set(static_cast<uint32_t>(i), args[i].val());
   }
   CallOutcome outcome;
@@ -148,6 +148,11 @@ inline CallOutcome CallFunction(Env, const Value& fn,
       anythread_call(fn.val().as_handle(), argv.as_handle()));
   outcome.threw = anythread_last_threw() != 0;
   return outcome;
+}
+
+inline CallOutcome CallFunction(Env env, const Value& fn,
+                                const std::vector<Value>& args) {
+  return CallFunction(env, fn, args.data(), args.size());
 }
 
 inline Value MakeError(Env, ErrorKind kind, std::string_view code,

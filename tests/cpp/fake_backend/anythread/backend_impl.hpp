@@ -309,6 +309,11 @@ inline CallOutcome CallFunction(Env env, const Value& fn,
   return fn.data()->fn(env, args);
 }
 
+inline CallOutcome CallFunction(Env env, const Value& fn, const Value* args,
+                                size_t argc) {
+  return CallFunction(env, fn, std::vector<Value>(args, args + argc));
+}
+
 inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
   Value a = Value::Array(env);
   for (size_t i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Value::Number(env, values[i]));
