@@ -260,6 +260,19 @@ class TsfnState final : public DrainTarget,
     return i;
   }
 
+  // JS thread. Calls fn(value), or fn(null, value) when CalleeHandled, with
+  // no argument vector to allocate; a throw is uncaught.
+  void CallWithOne(Env env, const Value& fn, const Value& value) {
+    CallOutcome outcome;
+    if constexpr (S == ErrorStrategy::kCalleeHandled) {
+      const Value args[2] = {Value::Null(env), value};
+      outcome = CallFunction(env, fn, args, 2);
+    } else {
+      outcome = CallFunction(env, fn, &value, 1);
+    }
+    if (outcome.threw) ReportUncaught(env, outcome.value);
+  }
+
   // JS thread. The numeric fast path: a run of plain numeric items goes to
   // JS as one array, and JS calls the callback per item (CallForEach, which
   // stops once the batch, begun at `start`, has used kMaxDrainTime), or
@@ -276,16 +289,7 @@ class TsfnState final : public DrainTarget,
       // adds to the wake-up's latency.
       for (size_t i = 0; i < run; ++i) {
         if (i > 0 && queue_.AbortRequested()) return i;
-        Value args[2];
-        args[1] = Value::Number(env, static_cast<double>(*items[i].value));
-        CallOutcome outcome;
-        if (leading_null) {
-          args[0] = Value::Null(env);
-          outcome = CallFunction(env, fn, args, 2);
-        } else {
-          outcome = CallFunction(env, fn, args + 1, 1);
-        }
-        if (outcome.threw) ReportUncaught(env, outcome.value);
+        CallWithOne(env, fn, Value::Number(env, static_cast<double>(*items[i].value)));
       }
       return run;
     }
@@ -295,11 +299,7 @@ class TsfnState final : public DrainTarget,
     }
     numbers_.push_back(0);  // The stop slot (see Abort).
     if (batched_) {
-      Value array = MakeFloat64Array(env, numbers_.data(), run);
-      CallOutcome outcome =
-          leading_null ? CallFunction(env, fn, Args{Value::Null(env), array})
-                       : CallFunction(env, fn, Args{array});
-      if (outcome.threw) ReportUncaught(env, outcome.value);
+      CallWithOne(env, fn, MakeFloat64Array(env, numbers_.data(), run));
       return run;
     }
     size_t done = 0;
