@@ -25,16 +25,14 @@ struct NativeScope {
 }  // namespace
 
 // Main runtime thread: a ring's message arrived (or its deferred macrotask
-// ran). Owns `ctx` (a heap shared_ptr to the core state, from Ring()).
+// ran). `ctx` is the ringing BackendDoorbell, kept alive by the message.
 extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_wake(void* ctx) {
   if (g_native_depth > 0) {
     anythread_schedule(ctx);
     return;
   }
   NativeScope scope;
-  auto* target = static_cast<std::shared_ptr<anythread::DrainTarget>*>(ctx);
-  (*target)->OnDoorbell(anythread::Env());
-  delete target;
+  anythread::BackendDoorbell::OnMessage(ctx);
 }
 
 // Main runtime thread: a thenable given to AttachThen settled. Owns `ctx`

@@ -16,10 +16,18 @@
 //   environment is torn down are destroyed in EnvTeardown() (owner thread).
 // - The doorbell is coalesced: a producer rings only when no drain is
 //   scheduled (`scheduled_`, swapped atomically, as producers on different
-//   stripes may race for it), and it rings while holding its stripe's lock,
-//   after checking the state is not finalized. So once Finalize has run under
-//   every lock, no producer can touch the doorbell again, and the backend may
-//   close it.
+//   stripes may race for it), after checking, under its stripe's lock, that
+//   the state is not finalized. A producer's Push() rings after letting go
+//   of that lock: a JS thread woken at once must not find the lock still
+//   held (it did in about 1 in 25 idle wake-ups in wasm, and then waited
+//   ~40 us; bench/NOTES.md). It counts itself in `ringing_` before letting
+//   go, and finalization waits for `ringing_` to reach 0 before calling
+//   `finalize()` (which closes the doorbell): a drain cannot finalize while
+//   a producer is between its unlock and its ring (that producer set
+//   `scheduled_`, so no drain was running and none starts before its ring),
+//   but EnvTeardown() can. Every other ring (Release, Abort, the drain's
+//   own) happens under the locks. So once finalization is done, no producer
+//   can touch the doorbell again, and the backend may close it.
 // - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
 //   if more remain, so a flood of calls cannot starve the event loop. While
 //   it delivers, `scheduled_` stays set, so producers do not ring; the drain
@@ -72,15 +80,15 @@ namespace anythread {
 
 enum class CallMode { kBlocking, kNonBlocking };
 
-// How a backend wakes the owner thread. Ring() is called with a lock of the
-// queue held, at most once per scheduled drain; it must not block and must
-// not call back into the queue. The backend answers with exactly one later
+// How a backend wakes the owner thread. Ring() is called at most once per
+// scheduled drain, never after finalize() began (see the essay above); it
+// must not block and must not call back into the queue. The backend answers with exactly one later
 // call of CallQueue::Drain() on the owner thread (or none, if the environment
 // is torn down first).
 class Doorbell {
  public:
   virtual ~Doorbell() = default;
-  virtual void Ring() = 0;  // Any thread, a queue lock held.
+  virtual void Ring() = 0;  // Any thread.
 };
 
 // Drain at most this many items per wake-up so a busy producer cannot starve
@@ -180,7 +188,10 @@ class CallQueue {
     // as a full one would: the caller may retry once JS has drained.
     if (!stripe.queue.push_back(std::move(item))) return Status::kQueueFull;
     ++stripe.accepted;
-    RingLocked();
+    if (!TakeRingLocked()) return Status::kOk;
+    lock.unlock();  // Before ringing: see the essay above.
+    doorbell_->Ring();
+    ringing_.fetch_sub(1, std::memory_order_release);
     return Status::kOk;
   }
 
@@ -380,7 +391,10 @@ class CallQueue {
     batch_.clear();  // Delivered (moved-from) items, and a dropped rest.
     DestroyDropped();
     draining_ = false;
-    if (finalize_now) finalize();
+    if (finalize_now) {
+      WaitForRingers();
+      finalize();
+    }
   }
 
   // Owner thread, inside a batch delivery: whether Abort() (or teardown)
@@ -405,6 +419,7 @@ class CallQueue {
       room_.notify_all();
     }
     DestroyDropped();
+    WaitForRingers();
     finalize();
     return true;
   }
@@ -536,14 +551,31 @@ class CallQueue {
     }
   }
 
-  // A lock held: one stripe's (a producer) or all (Release, Abort, Drain).
+  // All locks held (Release, Abort, Drain): rings if no drain is scheduled.
   void RingLocked() {
+    if (TakeRingLocked()) {
+      doorbell_->Ring();
+      ringing_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  // A lock held. Whether this caller is the one to ring: no drain scheduled
+  // and not finalized. It then counts in ringing_ until it has rung.
+  bool TakeRingLocked() {
     if (scheduled_.load(std::memory_order_relaxed) ||
         state_ == QueueState::kFinalized) {
-      return;
+      return false;
     }
     // Producers on two stripes may both get here: one rings.
-    if (!scheduled_.exchange(true, std::memory_order_acq_rel)) doorbell_->Ring();
+    if (scheduled_.exchange(true, std::memory_order_acq_rel)) return false;
+    ringing_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  // Owner thread, finalized (no ring can start): waits out a producer
+  // between its unlock and the end of its Ring() (a few microseconds).
+  void WaitForRingers() const {
+    while (ringing_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   }
 
   // Immutable after construction; read without the locks.
@@ -569,6 +601,9 @@ class CallQueue {
   // A drain is scheduled: do not ring again. Set by whoever rings (under
   // a lock), cleared by the drain under all locks.
   alignas(64) std::atomic<bool> scheduled_{false};
+  // Rings under way: counted under a lock by whoever took the ring
+  // (TakeRingLocked), uncounted once its Ring() returned.
+  std::atomic<int> ringing_{0};
 
   // Set under the locks by Abort() and EnvTeardown(); read by the owner
   // thread between deliveries without the lock, so an abort from inside a

@@ -16,6 +16,7 @@
 #include <emscripten/val.h>
 
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -267,14 +268,26 @@ class BackendDoorbell final : public Doorbell {
   }
 
   // Any thread, with the core's queue mutex held, never after Close(). The
-  // message owns a reference to the target until it has run.
+  // message counts as a reference to the target until it has run (see
+  // OnMessage): no allocation of our own per wake-up.
   void Ring() override {
-    auto* ctx = new std::shared_ptr<DrainTarget>(target_);
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (emscripten_is_main_runtime_thread()) {
-      anythread_schedule(ctx);
+      anythread_schedule(this);
     } else {
       emscripten_async_run_in_main_runtime_thread(
-          EM_FUNC_SIG_VI, &anythread_wasm_wake, ctx);
+          EM_FUNC_SIG_VI, &anythread_wasm_wake, this);
+    }
+  }
+
+  // Main thread: a ring's message has arrived (anythread_wasm_wake). Once
+  // closed, the last message in flight lets go of the target, which may
+  // free the core and this doorbell with it.
+  static void OnMessage(void* message) {
+    auto* bell = static_cast<BackendDoorbell*>(message);
+    bell->target_->OnDoorbell(Env());
+    if (bell->in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1 && bell->closed_) {
+      std::shared_ptr<DrainTarget> last = std::move(bell->target_);
     }
   }
 
@@ -290,20 +303,26 @@ class BackendDoorbell final : public Doorbell {
     anythread_keep_alive(-1);
   }
   // Main thread, once the core has finalized: no Ring() can follow, so the
-  // doorbell lets go of the target (breaking the target -> doorbell cycle).
+  // doorbell lets go of the target (breaking the target -> doorbell cycle),
+  // now or, with messages still in flight, after the last one has run.
   void Close() {
     Unref();
+    if (closed_) return;
     closed_ = true;
-    target_.reset();
+    if (in_flight_.load(std::memory_order_acquire) == 0) {
+      std::shared_ptr<DrainTarget> last = std::move(target_);  // May free this.
+    }
   }
 
  private:
   explicit BackendDoorbell(std::shared_ptr<DrainTarget> target)
       : target_(std::move(target)) {}
 
-  // Read by Ring() under the core's mutex; reset by Close() once no Ring()
-  // can follow. Each message in flight holds its own copy.
+  // Set at creation; released once closed and no message is in flight.
   std::shared_ptr<DrainTarget> target_;
+  // Rings whose message has not run yet (incremented under the core's
+  // mutex; decremented on the main thread).
+  std::atomic<int> in_flight_{0};
   // Main thread only.
   bool refed_ = false;
   bool closed_ = false;
