@@ -16,6 +16,7 @@
 #include <map>
 #include <string>
 #include <mutex>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -521,6 +522,52 @@ TEST(CallQueue, EnvTeardownDropsItemsWakesProducersAndFinalizesOnce) {
   f.Drain();  // A late wake-up after teardown does nothing.
   EXPECT_TRUE(f.delivered.empty());
   EXPECT_EQ(f.finalized, 0);
+}
+
+// A producer rings after letting go of its stripe lock (a JS thread woken
+// at once must not wait for it), and finalization waits for a ring under
+// way before the doorbell may close.
+TEST(CallQueue, ARingRunsUnlockedAndTeardownWaitsForIt) {
+  struct SlowBell : Doorbell {
+    std::atomic<bool> in_ring{false}, release{false};
+    void Ring() override {
+      in_ring = true;
+      while (!release) std::this_thread::yield();
+      in_ring = false;
+    }
+  } bell;
+  CallQueue<int> queue(0, &bell);
+  std::thread producer([&] {
+    int v = 1;
+    EXPECT_EQ(queue.Push(v, CallMode::kNonBlocking), Status::kOk);
+  });
+  while (!bell.in_ring) std::this_thread::yield();
+  // Every lock can be taken while the producer rings (size() takes them
+  // all; were the stripe lock still held, it would wait for the release).
+  auto size = std::async(std::launch::async, [&] { return queue.size(); });
+  if (size.wait_for(5s) != std::future_status::ready) {
+    bell.release = true;  // Lets the producer (and then size()) finish.
+    producer.join();
+    FAIL() << "Ring() ran with the stripe lock held";
+  }
+  EXPECT_EQ(size.get(), 1u);
+  std::atomic<int> finalized{0};
+  std::atomic<bool> ring_done_at_finalize{false};
+  std::thread owner([&] {
+    // Stands in for the owner thread (the test thread must stay free to
+    // let the ring end).
+    EXPECT_TRUE(queue.EnvTeardown([&] {
+      ring_done_at_finalize = !bell.in_ring;
+      ++finalized;
+    }));
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(finalized.load(), 0);  // Still waiting for the ring to end.
+  bell.release = true;
+  owner.join();
+  producer.join();
+  EXPECT_EQ(finalized.load(), 1);
+  EXPECT_TRUE(ring_done_at_finalize.load());
 }
 
 // Abort and teardown drop what is queued (in the shared queue and in the
