@@ -485,7 +485,7 @@ class BackendDoorbell final : public Doorbell {
     return bell;
   }
 
-  // Any thread, with the core's queue mutex held, never after Close(). A
+  // Any thread, never after Close() (the core makes sure). A
   // ring from inside this doorbell's own drain (the drain yielding with
   // work left, or a callback calling again) is only noted: OnNapiCall turns
   // it into a setImmediate once the drain is over. Ringing Node's

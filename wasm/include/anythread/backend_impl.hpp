@@ -267,7 +267,7 @@ class BackendDoorbell final : public Doorbell {
     return bell;
   }
 
-  // Any thread, with the core's queue mutex held, never after Close(). The
+  // Any thread, never after Close() (the core makes sure). The
   // message counts as a reference to the target until it has run (see
   // OnMessage): no allocation of our own per wake-up.
   void Ring() override {
