@@ -82,9 +82,9 @@ enum class CallMode { kBlocking, kNonBlocking };
 
 // How a backend wakes the owner thread. Ring() is called at most once per
 // scheduled drain, never after finalize() began (see the essay above); it
-// must not block and must not call back into the queue. The backend answers with exactly one later
-// call of CallQueue::Drain() on the owner thread (or none, if the environment
-// is torn down first).
+// must not block and must not call back into the queue. The backend answers
+// with exactly one later call of CallQueue::Drain() on the owner thread (or
+// none, if the environment is torn down first).
 class Doorbell {
  public:
   virtual ~Doorbell() = default;

@@ -320,8 +320,9 @@ class BackendDoorbell final : public Doorbell {
 
   // Set at creation; released once closed and no message is in flight.
   std::shared_ptr<DrainTarget> target_;
-  // Rings whose message has not run yet (incremented under the core's
-  // mutex; decremented on the main thread).
+  // Rings whose message has not run yet (incremented by Ring(), on any
+  // thread; decremented on the main thread). Finalization waits for every
+  // Ring() under way (CallQueue::WaitForRingers), so Close() sees them all.
   std::atomic<int> in_flight_{0};
   // Main thread only.
   bool refed_ = false;
