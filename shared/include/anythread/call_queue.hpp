@@ -190,8 +190,7 @@ class CallQueue {
     ++stripe.accepted;
     if (!TakeRingLocked()) return Status::kOk;
     lock.unlock();  // Before ringing: see the essay above.
-    doorbell_->Ring();
-    ringing_.fetch_sub(1, std::memory_order_release);
+    RingTaken();
     return Status::kOk;
   }
 
@@ -553,10 +552,13 @@ class CallQueue {
 
   // All locks held (Release, Abort, Drain): rings if no drain is scheduled.
   void RingLocked() {
-    if (TakeRingLocked()) {
-      doorbell_->Ring();
-      ringing_.fetch_sub(1, std::memory_order_release);
-    }
+    if (TakeRingLocked()) RingTaken();
+  }
+
+  // Rings, after TakeRingLocked() said this caller is the one to.
+  void RingTaken() {
+    doorbell_->Ring();
+    ringing_.fetch_sub(1, std::memory_order_release);
   }
 
   // A lock held. Whether this caller is the one to ring: no drain scheduled
