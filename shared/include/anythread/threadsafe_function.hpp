@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -156,17 +158,64 @@ class FutureCompletion final : public Completion {
   std::shared_ptr<FutureState<R>> state_;
 };
 
-// One queued call: a value or a native error, and what to do with the JS
-// result. Kept small (a fire-and-forget call of a 4-byte payload is 24
-// bytes) and allocation-free unless it carries an error or a completion.
-template <typename T>
-struct CallItem {
-  std::optional<T> value;
-  std::unique_ptr<Error> error;      // Set instead of value for errors.
+// What a call carries besides its payload, for the few calls that need it:
+// a native error instead of the value, and what to do with the JS result.
+struct CallExtra {
+  std::optional<Error> error;
   std::unique_ptr<Completion> done;  // Null for fire-and-forget calls.
-
-  bool plain() const { return !error && !done; }
 };
+
+// One queued call: a value or a native error, and what to do with the JS
+// result. A plain call (a value, fire-and-forget: the hot path) is its
+// payload and one null word: 8 bytes for a 4-byte payload in wasm, 16
+// natively. Every producer's write and every drain's read moves the ring's
+// cache lines between cores, so fewer bytes per call is more calls per
+// line (bench/NOTES.md). Anything else is in one CallExtra, allocated only
+// for calls that carry an error or a completion.
+//
+// The word is the CallExtra's address with bit 0 set when there is no
+// value (an error call). A moved-from item keeps that bit, so its
+// destructor still knows whether a T lives in it.
+template <typename T>
+class CallItem {
+ public:
+  explicit CallItem(T&& value) : bits_(0) { new (&value_) T(std::move(value)); }
+  CallItem(T&& value, std::unique_ptr<Completion> done) : CallItem(std::move(value)) {
+    if (done) bits_ = Tag(new CallExtra{std::nullopt, std::move(done)}, false);
+  }
+  CallItem(Error error, std::unique_ptr<Completion> done)
+      : bits_(Tag(new CallExtra{std::move(error), std::move(done)}, true)) {}
+  CallItem(CallItem&& o) noexcept : bits_(o.bits_) {
+    o.bits_ &= kNoValue;  // The extra is ours now; o keeps its value bit.
+    if (has_value()) new (&value_) T(std::move(o.value_));
+  }
+  CallItem& operator=(CallItem&&) = delete;
+  CallItem(const CallItem&) = delete;
+  ~CallItem() {
+    if (has_value()) value_.~T();
+    delete extra();
+  }
+
+  bool has_value() const { return (bits_ & kNoValue) == 0; }
+  T& value() { return value_; }  // Only when has_value().
+  CallExtra* extra() const { return reinterpret_cast<CallExtra*>(bits_ & ~kNoValue); }
+  bool plain() const { return bits_ == 0; }  // A value, fire-and-forget.
+  Completion* done() const { return bits_ == 0 ? nullptr : extra()->done.get(); }
+
+ private:
+  static constexpr uintptr_t kNoValue = 1;
+  static_assert(alignof(CallExtra) > 1, "bit 0 of its address is free");
+  static uintptr_t Tag(CallExtra* extra, bool no_value) {
+    return reinterpret_cast<uintptr_t>(extra) | (no_value ? kNoValue : 0);
+  }
+
+  union {
+    T value_;
+  };
+  uintptr_t bits_;
+};
+static_assert(sizeof(CallItem<uint32_t>) == 2 * sizeof(void*),
+              "a plain call of a 4-byte payload is two words");
 
 // Payloads delivered through the numeric fast path (CallForEach): one
 // wasm/Node-API transition per batch instead of one per item.
@@ -289,13 +338,13 @@ class TsfnState final : public DrainTarget,
       // adds to the wake-up's latency.
       for (size_t i = 0; i < run; ++i) {
         if (i > 0 && queue_.AbortRequested()) return i;
-        CallWithOne(env, fn, Value::Number(env, static_cast<double>(*items[i].value)));
+        CallWithOne(env, fn, Value::Number(env, static_cast<double>(items[i].value())));
       }
       return run;
     }
     numbers_.clear();
     for (size_t i = 0; i < run; ++i) {
-      numbers_.push_back(static_cast<double>(*items[i].value));
+      numbers_.push_back(static_cast<double>(items[i].value()));
     }
     numbers_.push_back(0);  // The stop slot (see Abort).
     if (batched_) {
@@ -337,10 +386,10 @@ class TsfnState final : public DrainTarget,
   void Deliver(Env env, const Value& fn, CallItem<T>& item) {
     std::optional<Error> native_error;
     Args args;
-    if (item.error) {
-      native_error = std::move(*item.error);
+    if (!item.has_value()) {
+      native_error = std::move(*item.extra()->error);
     } else {
-      Result<Args> converted = Convert(env, *item.value);
+      Result<Args> converted = Convert(env, item.value());
       if (converted.ok()) {
         args = std::move(converted).value();
       } else {
@@ -350,7 +399,7 @@ class TsfnState final : public DrainTarget,
     if (native_error && S == ErrorStrategy::kFatal) {
       // No error argument to put it in: uncaught, and the callback skipped.
       ReportUncaught(env, ToJsError(env, *native_error));
-      if (item.done) item.done->Failed(std::move(*native_error));
+      if (Completion* done = item.done()) done->Failed(std::move(*native_error));
       return;
     }
     if (native_error) {
@@ -359,11 +408,11 @@ class TsfnState final : public DrainTarget,
       args.insert(args.begin(), Value::Null(env));
     }
     CallOutcome outcome = CallFunction(env, fn, args);
-    if (item.done) {
+    if (Completion* done = item.done()) {
       if (outcome.threw) {
-        item.done->Threw(env, outcome.value);
+        done->Threw(env, outcome.value);
       } else {
-        item.done->Returned(env, outcome.value);
+        done->Returned(env, outcome.value);
       }
     } else if (outcome.threw) {
       ReportUncaught(env, outcome.value);
@@ -460,7 +509,7 @@ class ThreadsafeFunction {
   // kClosing once aborted, released or finalized, or on an empty handle.
   // With no consumer, a JS exception in the callback is uncaught.
   [[nodiscard]] Status Call(T value, CallMode mode = CallMode::kNonBlocking) {
-    detail::CallItem<T> item{std::move(value), nullptr, nullptr};
+    detail::CallItem<T> item(std::move(value));
     return PushItem(item, mode);
   }
   // Any thread. Queues a value or an Error. CalleeHandled: JS receives the
@@ -553,19 +602,19 @@ class ThreadsafeFunction {
 
   Status Push(Result<T> payload, std::unique_ptr<detail::Completion> done,
               CallMode mode) {
-    detail::CallItem<T> item;
     if (payload.ok()) {
-      item.value.emplace(std::move(payload).value());
-    } else {
-      item.error = std::make_unique<Error>(payload.TakeError());
+      detail::CallItem<T> item(std::move(payload).value(), std::move(done));
+      return PushItem(item, mode);
     }
-    item.done = std::move(done);
+    detail::CallItem<T> item(payload.TakeError(), std::move(done));
     return PushItem(item, mode);
   }
   Status PushItem(detail::CallItem<T>& item, CallMode mode) {
     Status status =
         state_ ? state_->queue().Push(item, mode) : Status::kClosing;
-    if (status != Status::kOk && item.done) item.done->Disarm();
+    if (status != Status::kOk) {
+      if (detail::Completion* done = item.done()) done->Disarm();
+    }
     return status;
   }
   std::thread::id JsThreadId() const {
