@@ -452,12 +452,15 @@ class CallQueue {
   std::thread::id owner() const { return owner_; }
 
  private:
-  // What producers share: one per stripe, each on its own cache lines.
+  // What producers share: one per stripe, each in one cache line of its
+  // own (a push writes the lock, the ring's header and the counter; the
+  // drain takes the lock and the ring: one line moves between the cores).
   struct alignas(64) Stripe {
     StripeLock mutex;
     RingQueue<Item> queue{0};  // Grows on first use.
     size_t accepted = 0;
   };
+  static_assert(sizeof(Stripe) == 64, "a stripe is one cache line");
   // The owner's side of a stripe.
   struct OwnedStripe {
     RingQueue<Item> taken{0};      // Taken from the queue, not delivered.

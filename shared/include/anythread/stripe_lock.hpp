@@ -19,21 +19,30 @@
 // State: 0 free, 1 locked, 2 locked and a waiter may sleep (unlock then
 // wakes one). This is the classic three-state mutex, with a condition
 // variable where a futex would be: a waiter sets 2 and sleeps while holding
-// sleep_mutex_, and unlock takes sleep_mutex_ before notifying, so a wake-up
-// cannot fall between a waiter's check and its sleep.
+// the sleep mutex, and unlock takes that mutex before notifying, so a
+// wake-up cannot fall between a waiter's check and its sleep.
+//
+// The sleep mutex and condition variable (88 bytes natively) live in their
+// own allocation: the lock itself is 16 bytes, so a stripe (this lock, its
+// ring's header and its counter) fits in one cache line. A producer's call
+// and the JS thread's taking of the ring then move one line between the
+// cores instead of three (bench/NOTES.md).
 #ifndef ANYTHREAD_STRIPE_LOCK_HPP_
 #define ANYTHREAD_STRIPE_LOCK_HPP_
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 namespace anythread {
 
 class StripeLock {
  public:
-  StripeLock() = default;
+  // Allocates the slow path's sleep state (built without exceptions: out of
+  // memory aborts, as any allocation does when a queue is created).
+  StripeLock() : sleep_(new Sleep) {}
   StripeLock(const StripeLock&) = delete;
   StripeLock& operator=(const StripeLock&) = delete;
 
@@ -42,7 +51,7 @@ class StripeLock {
 
   void lock() {
     if (mutex_only_) {
-      sleep_mutex_.lock();
+      sleep_->mutex.lock();
       return;
     }
     uint32_t expected = 0;
@@ -54,7 +63,7 @@ class StripeLock {
   }
 
   bool try_lock() {
-    if (mutex_only_) return sleep_mutex_.try_lock();
+    if (mutex_only_) return sleep_->mutex.try_lock();
     uint32_t expected = 0;
     return state_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                           std::memory_order_relaxed);
@@ -62,12 +71,12 @@ class StripeLock {
 
   void unlock() {
     if (mutex_only_) {
-      sleep_mutex_.unlock();
+      sleep_->mutex.unlock();
       return;
     }
     if (state_.exchange(0, std::memory_order_release) == 2) {
-      std::lock_guard<std::mutex> guard(sleep_mutex_);
-      wake_.notify_one();
+      std::lock_guard<std::mutex> guard(sleep_->mutex);
+      sleep_->wake.notify_one();
     }
   }
 
@@ -77,18 +86,22 @@ class StripeLock {
     for (int i = 0; i < 128; ++i) {
       if (state_.load(std::memory_order_relaxed) == 0 && try_lock()) return;
     }
-    std::unique_lock<std::mutex> guard(sleep_mutex_);
+    std::unique_lock<std::mutex> guard(sleep_->mutex);
     // Taking it as 2 (not 1) keeps the wake-up chain going for any other
     // sleeper: this thread's unlock will wake the next one.
     while (state_.exchange(2, std::memory_order_acquire) != 0) {
-      wake_.wait(guard);
+      sleep_->wake.wait(guard);
     }
   }
 
-  bool mutex_only_ = false;  // UseMutex(): sleep_mutex_ is the lock.
+  struct Sleep {
+    std::mutex mutex;  // UseMutex(): the lock itself.
+    std::condition_variable wake;
+  };
+
   std::atomic<uint32_t> state_{0};
-  std::mutex sleep_mutex_;
-  std::condition_variable wake_;
+  bool mutex_only_ = false;  // UseMutex(): sleep_->mutex is the lock.
+  const std::unique_ptr<Sleep> sleep_;
 };
 
 }  // namespace anythread
