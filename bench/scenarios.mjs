@@ -15,6 +15,54 @@ export function record(scenario, backend, impl, producers, unit, values) {
   return { scenario, backend, impl, producers, unit, ...stats(values) };
 }
 
+// The p-quantile (0 <= p < 1) of `sorted` (ascending), for samples read
+// off a clock that moves in steps of `step` (0: a fine clock). Chromium's
+// performance.now() moves in 5 us steps, so every latency there is a
+// multiple of 5 us; the plain order statistic then jumps a whole step at a
+// time, and two implementations a fraction of a step apart read as equal
+// or as a whole step apart, by chance (1.00x in one run, 1.12x in the
+// next). Each quantized sample stands for a time somewhere in the step
+// around it, so the quantile is interpolated within its step, as the
+// median of grouped data is. With step 0 it is the order statistic.
+export function quantile(sorted, p, step = 0) {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const rank = p * n;
+  if (!(step > 0)) return sorted[Math.min(n - 1, Math.floor(rank))];
+  let below = 0;
+  for (let i = 0; i < n;) {
+    // One step's samples: within half a step of the first (the clock's
+    // readings differ from exact multiples by float rounding).
+    let j = i + 1;
+    while (j < n && sorted[j] - sorted[i] < step / 2) j++;
+    const count = j - i;
+    if (rank < below + count) {
+      const center = (sorted[i] + sorted[j - 1]) / 2;
+      return center - step / 2 + (step * (rank - below)) / count;
+    }
+    below += count;
+    i = j;
+  }
+  return sorted[n - 1];
+}
+
+// The smallest step `now()` (milliseconds) moves by, in microseconds: 5 in
+// Chromium (coarsened for security), a small fraction of one in Node.
+export function clockStep(now) {
+  let step = Infinity;
+  let last = now();
+  const end = performance.now() + 20;
+  for (let changes = 0; changes < 200 && performance.now() < end;) {
+    const t = now();
+    if (t !== last) {
+      step = Math.min(step, t - last);
+      last = t;
+      changes++;
+    }
+  }
+  return Number.isFinite(step) ? step * 1000 : 0;
+}
+
 // Runs `start(callback)` and resolves with the milliseconds until the
 // callback saw `total` items. Per-item callbacks only count, with integer
 // arithmetic (`(s + x) | 0`); batched ones get arrays. A ref'd interval
@@ -75,6 +123,8 @@ export async function throughput({ backend, impls, producers = [1, 2, 4], runs =
 // implementation sees the same thread and machine state; `names` name the
 // callbacks' implementations, in order.
 export async function latency({ backend, names, start, count = 2000, gap = 1, runs = 5, now, log }) {
+  // Quantiles are interpolated within the clock's step (see quantile).
+  const step = clockStep(now);
   // One sample run: `n` calls to each; resolves with each one's p50, p99.
   const sample = (n) => new Promise((resolve, reject) => {
     const samples = names.map(() => []);
@@ -93,7 +143,7 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
         clearTimeout(timer);
         resolve(samples.map((s) => {
           s.sort((a, b) => a - b);
-          return { p50: s[Math.floor(n * 0.5)], p99: s[Math.floor(n * 0.99)] };
+          return { p50: quantile(s, 0.5, step), p99: quantile(s, 0.99, step) };
         }));
       }
     });
@@ -115,7 +165,7 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
   names.forEach((name, i) => {
     out.push(record('latency-p50', backend, name, 1, 'us', p50s[i]));
     out.push(record('latency-p99', backend, name, 1, 'us', p99s[i]));
-    log?.(`${backend} latency ${name}: p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
+    log?.(`${backend} latency ${name}: p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us (clock step ${step.toFixed(3)} us)`);
   });
   return out;
 }

@@ -1,0 +1,58 @@
+// Scenario: the benchmark's latency quantiles on a coarse clock (Chromium's
+// performance.now() moves in 5 us steps). Pure JS, no backend: Node only.
+import { describe, expect, test } from 'vitest';
+// @ts-expect-error: a plain ES module without types
+import { clockStep, quantile } from '../bench/scenarios.mjs';
+
+describe('bench quantile', () => {
+  test('on a fine clock (step 0) it is the order statistic', () => {
+    const s = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(quantile(s, 0.5)).toBe(6);
+    expect(quantile(s, 0.99)).toBe(10);
+    expect(quantile(s, 0)).toBe(1);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  test('on a 5 us clock it interpolates within the step of the quantile', () => {
+    // 6 samples read 40, 4 read 45: the median lies in the 40 step
+    // [37.5, 42.5), 5 of its 6 samples below it.
+    const s = [40, 40, 40, 40, 40, 40, 45, 45, 45, 45];
+    expect(quantile(s, 0.5, 5)).toBeCloseTo(37.5 + (5 * 5) / 6, 9);
+    expect(quantile(s, 0.99, 5)).toBeCloseTo(42.5 + (5 * 3.9) / 4, 9);
+    // The order statistic would say 40 and 45, a whole step apart
+    // whichever way the true values lie.
+    expect(quantile(s, 0.5)).toBe(40);
+  });
+
+  test('float rounding of the readings does not split a step', () => {
+    const s = [39.99999, 40.00001, 40, 44.99998, 45.00002];
+    expect(quantile(s, 0.5, 5)).toBeCloseTo(37.5 + (5 * 2.5) / 3, 3);
+  });
+
+  test('recovers the true median of quantized samples', () => {
+    // True latencies spread over 38-48 us, read off a 5 us clock at a
+    // random phase, as two threads' clocks are: the interpolated median
+    // lands near the true one; the order statistic only on a multiple of 5.
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const truth: number[] = [];
+    const read: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const latency = 38 + 10 * random();
+      const sent = 1000 * random();
+      truth.push(latency);
+      read.push(Math.floor((sent + latency) / 5) * 5 - Math.floor(sent / 5) * 5);
+    }
+    truth.sort((a, b) => a - b);
+    read.sort((a, b) => a - b);
+    const trueMedian = truth[10000];
+    expect(Math.abs(quantile(read, 0.5, 5) - trueMedian)).toBeLessThan(0.5);
+    expect(quantile(read, 0.5) % 5).toBe(0);
+  });
+
+  test('clockStep measures the step a clock moves by, in microseconds', () => {
+    const coarse = () => Math.floor(performance.now() / 0.005) * 0.005;
+    expect(clockStep(coarse)).toBeCloseTo(5, 6);
+    expect(clockStep(() => performance.now())).toBeLessThan(5);
+  });
+});
