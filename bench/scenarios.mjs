@@ -46,21 +46,26 @@ export function quantile(sorted, p, step = 0) {
   return sorted[n - 1];
 }
 
-// The smallest step `now()` (milliseconds) moves by, in microseconds: 5 in
-// Chromium (coarsened for security), a small fraction of one in Node.
+// The step `now()` (milliseconds) moves by, in microseconds: 5 in Chromium
+// (coarsened for security; a little less as read, timeOrigin + now() being
+// a double that large); 0 for a clock that never reads the same twice in
+// a row (natively), whose resolution is finer than a reading costs.
 export function clockStep(now) {
   let step = Infinity;
+  let repeats = 0;
   let last = now();
   const end = performance.now() + 20;
   for (let changes = 0; changes < 200 && performance.now() < end;) {
     const t = now();
-    if (t !== last) {
+    if (t === last) {
+      repeats++;
+    } else {
       step = Math.min(step, t - last);
       last = t;
       changes++;
     }
   }
-  return Number.isFinite(step) ? step * 1000 : 0;
+  return repeats > 0 && Number.isFinite(step) ? step * 1000 : 0;
 }
 
 // Runs `start(callback)` and resolves with the milliseconds until the
