@@ -183,7 +183,9 @@ class CallItem {
   CallItem(T&& value, std::unique_ptr<Completion> done) : CallItem(std::move(value)) {
     if (done) bits_ = Tag(new CallExtra{std::nullopt, std::move(done)}, false);
   }
-  CallItem(Error error, std::unique_ptr<Completion> done)
+  // An error instead of a value (tagged: T may itself be Error).
+  struct Failed {};
+  CallItem(Failed, Error error, std::unique_ptr<Completion> done)
       : bits_(Tag(new CallExtra{std::move(error), std::move(done)}, true)) {}
   CallItem(CallItem&& o) noexcept : bits_(o.bits_) {
     o.bits_ &= kNoValue;  // The extra is ours now; o keeps its value bit.
@@ -606,7 +608,8 @@ class ThreadsafeFunction {
       detail::CallItem<T> item(std::move(payload).value(), std::move(done));
       return PushItem(item, mode);
     }
-    detail::CallItem<T> item(payload.TakeError(), std::move(done));
+    detail::CallItem<T> item(typename detail::CallItem<T>::Failed{}, payload.TakeError(),
+                             std::move(done));
     return PushItem(item, mode);
   }
   Status PushItem(detail::CallItem<T>& item, CallMode mode) {
