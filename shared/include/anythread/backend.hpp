@@ -22,10 +22,12 @@
 //   ReportUncaught(env, value)      An uncaught exception, as the runtime
 //                                   reports them (Node: 'uncaughtException').
 //   class BackendDoorbell : Doorbell  Wakes the JS thread: Create(env, target,
-//                         weak), Ring() (any thread), Ref()/Unref()/Close()
-//                         (JS thread). It calls target->OnDoorbell(env) on the
-//                         JS thread after a Ring(), and target->OnEnvTeardown()
-//                         if the environment dies first.
+//                         weak, fn), Ring() (any thread), Ref()/Unref()/Close()
+//                         (JS thread). It calls target->OnDoorbell(env, fn)
+//                         on the JS thread after a Ring() (fn: the function
+//                         given to Create, if the backend keeps it at hand,
+//                         else null), and target->OnEnvTeardown() if the
+//                         environment dies first.
 //   class PromiseResolver;  Create(env, &promise), Resolve/Reject(env, value)
 //                         on the JS thread; Abandon() from any thread once
 //                         the engine is gone.
@@ -84,10 +86,14 @@ class ObjectBase {
 // What a backend doorbell calls on the JS thread. Implemented by the core's
 // threadsafe-function state; held by the doorbell through a shared_ptr so the
 // state outlives every wake-up already in flight.
+class Value;  // Defined by the backend (backend_impl.hpp).
+
 class DrainTarget {
  public:
   virtual ~DrainTarget() = default;
-  virtual void OnDoorbell(Env env) = 0;  // JS thread.
+  // JS thread. `fn`: the JS function, when the backend has it at hand
+  // (Node's threadsafe function passes it to its callback); else null.
+  virtual void OnDoorbell(Env env, const Value* fn) = 0;
   virtual void OnEnvTeardown() = 0;      // JS thread; no JS may run.
 };
 

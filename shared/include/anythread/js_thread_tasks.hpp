@@ -83,7 +83,7 @@ class JsThreadTasks final : public DrainTarget,
   bool OnJsThread() const { return queue_.OnOwnerThread(); }
   Env env() const { return env_; }  // JS thread.
 
-  void OnDoorbell(Env env) override {
+  void OnDoorbell(Env env, const Value*) override {
     queue_.Drain([&](std::unique_ptr<JsTask>& task) { task->Run(env); },
                  [&] { doorbell_->Close(); });
   }

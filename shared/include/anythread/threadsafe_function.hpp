@@ -244,7 +244,8 @@ class TsfnState final : public DrainTarget,
 
   // JS thread, right after construction (needs shared_from_this).
   Status Start(Env env, bool weak) {
-    auto doorbell = BackendDoorbell::Create(env, this->shared_from_this(), weak);
+    const Value fn = fn_.Get(env);
+    auto doorbell = BackendDoorbell::Create(env, this->shared_from_this(), weak, &fn);
     if (!doorbell) return Status::kGenericFailure;
     doorbell_ = std::move(doorbell);
     queue_.SetDoorbell(doorbell_.get());
@@ -254,9 +255,9 @@ class TsfnState final : public DrainTarget,
   CallQueue<CallItem<T>>& queue() { return queue_; }
   BackendDoorbell& doorbell() { return *doorbell_; }
 
-  void OnDoorbell(Env env) override {
-    Value fn;
-    bool have_fn = false;
+  void OnDoorbell(Env env, const Value* fn_at_hand) override {
+    Value fn = fn_at_hand ? *fn_at_hand : Value();
+    bool have_fn = fn_at_hand != nullptr;
     queue_.DrainBatch(
         [&](CallItem<T>* items, size_t n) -> size_t {
           if (!have_fn) {  // One reference lookup per batch.

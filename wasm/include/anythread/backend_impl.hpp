@@ -260,7 +260,8 @@ class BackendDoorbell final : public Doorbell {
  public:
   // Main thread.
   static std::unique_ptr<BackendDoorbell> Create(
-      Env, std::shared_ptr<DrainTarget> target, bool weak) {
+      Env, std::shared_ptr<DrainTarget> target, bool weak,
+      const Value* = nullptr) {  // The function: not kept at hand here.
     std::unique_ptr<BackendDoorbell> bell(
         new BackendDoorbell(std::move(target)));
     if (!weak) bell->Ref();
@@ -285,7 +286,7 @@ class BackendDoorbell final : public Doorbell {
   // free the core and this doorbell with it.
   static void OnMessage(void* message) {
     auto* bell = static_cast<BackendDoorbell*>(message);
-    bell->target_->OnDoorbell(Env());
+    bell->target_->OnDoorbell(Env(), nullptr);
     if (bell->in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1 && bell->closed_) {
       std::shared_ptr<DrainTarget> last = std::move(bell->target_);
     }

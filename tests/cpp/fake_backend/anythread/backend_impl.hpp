@@ -444,11 +444,15 @@ class PromiseResolver {
 };
 
 // Rings post a drain task to the runtime; teardown calls OnEnvTeardown.
+// Like Node's threadsafe function, it keeps the function given to Create
+// and hands it to every drain (the core then looks up no reference).
 class BackendDoorbell final : public Doorbell {
  public:
   static std::unique_ptr<BackendDoorbell> Create(
-      Env env, std::shared_ptr<DrainTarget> target, bool weak) {
+      Env env, std::shared_ptr<DrainTarget> target, bool weak,
+      const Value* fn = nullptr) {
     std::unique_ptr<BackendDoorbell> bell(new BackendDoorbell(env, target));
+    if (fn != nullptr) bell->fn_ = std::make_shared<const Value>(*fn);
     std::weak_ptr<DrainTarget> weak_target = target;
     env.rt()->AddTeardownHook([weak_target] {
       if (auto t = weak_target.lock()) t->OnEnvTeardown();
@@ -459,8 +463,9 @@ class BackendDoorbell final : public Doorbell {
   void Ring() override {
     ++rings;
     std::shared_ptr<DrainTarget> target = target_;
+    std::shared_ptr<const Value> fn = fn_;
     Env env = env_;
-    env_.rt()->Post([target, env] { target->OnDoorbell(env); });
+    env_.rt()->Post([target, fn, env] { target->OnDoorbell(env, fn.get()); });
   }
   void Ref() {
     if (closed_ || refed_) return;
@@ -484,6 +489,7 @@ class BackendDoorbell final : public Doorbell {
       : env_(env), target_(std::move(target)) {}
   Env env_;
   std::shared_ptr<DrainTarget> target_;
+  std::shared_ptr<const Value> fn_;  // Set in Create, never changed.
   bool refed_ = false;
   bool closed_ = false;
 };
