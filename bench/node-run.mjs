@@ -1,5 +1,8 @@
 // One backend's benchmarks in Node (bench/run.mjs starts one process per
 // backend): node bench/node-run.mjs native|wasm > records.json
+// With `--memory <impl>`, one memory measurement in this fresh process (the
+// memory scenario starts one such process per run and implementation).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -105,8 +108,18 @@ const backpressureImpls = [
     : []),
 ];
 
-async function memory() {
-  const out = [];
+// Memory: the resident set's growth while every call sits in the queue
+// (the JS thread blocked inside the queueing call), per call, and the
+// process's peak. Each measurement runs in a process of its own: in a
+// process that had run anything before, pages freed earlier are reused and
+// the growth reads low (node-addon-api's queue read 0 bytes per call when
+// it ran after anythread's in one process).
+const memoryImpls = {
+  anythread: (cb, n) => m.anythreadQueueAll(cb, n),
+  ...(backend === 'native' ? { 'napi-typed': (cb, n) => m.napiTypedQueueAll(cb, n) } : {}),
+};
+
+async function measureMemoryHere(name) {
   const readHwm = () => {
     try {
       const status = fs.readFileSync('/proc/self/status', 'utf8');
@@ -115,30 +128,38 @@ async function memory() {
       return NaN;
     }
   };
-  const impls = [
-    { name: 'anythread', queue: (cb, n) => m.anythreadQueueAll(cb, n) },
-    ...(backend === 'native' ? [{ name: 'napi-typed', queue: (cb, n) => m.napiTypedQueueAll(cb, n) }] : []),
-  ];
-  for (const impl of impls) {
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  let seen = 0;
+  let resolveDone;
+  const drained = new Promise((r) => (resolveDone = r));
+  const hold = setInterval(() => {}, 1 << 30);
+  memoryImpls[name](() => { if (++seen === total) resolveDone(); }, total);
+  const queued = process.memoryUsage().rss;  // Everything queued, nothing drained.
+  await drained;
+  clearInterval(hold);
+  return { perCall: (queued - before) / total, peak: readHwm() };
+}
+
+async function memory() {
+  const out = [];
+  for (const name of Object.keys(memoryImpls)) {
     const perCall = [];
     const peaks = [];
     for (let r = 0; r < (quick ? 1 : 3); r++) {
-      globalThis.gc?.();
-      const before = process.memoryUsage().rss;
-      let seen = 0;
-      let resolveDone;
-      const drained = new Promise((r2) => (resolveDone = r2));
-      const hold = setInterval(() => {}, 1 << 30);
-      impl.queue(() => { if (++seen === total) resolveDone(); }, total);
-      const queued = process.memoryUsage().rss;  // Everything queued, nothing drained.
-      await drained;
-      clearInterval(hold);
-      perCall.push((queued - before) / total);
-      peaks.push(readHwm());
+      const args = ['--expose-gc', fileURLToPath(import.meta.url), backend, '--memory', name];
+      const child = spawnSync(process.execPath, quick ? [...args, '--quick'] : args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (child.status !== 0) throw new Error(`memory ${name}: the measuring process exited with ${child.status}`);
+      const { perCall: bytes, peak } = JSON.parse(child.stdout);
+      perCall.push(bytes);
+      peaks.push(peak);
     }
-    out.push(record('memory-queued', backend, impl.name, 1, 'bytes/call', perCall));
-    out.push(record('memory-peak-rss', backend, impl.name, 1, 'bytes', peaks));
-    log(`${backend} memory ${impl.name}: ${out.at(-2).median.toFixed(1)} bytes per queued call`);
+    out.push(record('memory-queued', backend, name, 1, 'bytes/call', perCall));
+    out.push(record('memory-peak-rss', backend, name, 1, 'bytes', peaks));
+    log(`${backend} memory ${name}: ${out.at(-2).median.toFixed(1)} bytes per queued call`);
   }
   // Producer-path allocations: 1024 calls into a bounded queue (steady
   // state), and TOTAL calls into an unbounded one (its ring grows).
@@ -154,14 +175,22 @@ async function memory() {
   return out;
 }
 
-const records = [
-  ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
-  ...(await jsBaselines()),
-  ...(await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
-  ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
-  ...(await memory()),
-];
-// Exit explicitly: a stalled baseline (node-addon-api's bounded blocking
-// queue losing a wake-up, nodejs/node#58723) leaves producers blocked forever
-// on a ref'd threadsafe function, which would keep this process alive.
-process.stdout.write(JSON.stringify(records), () => process.exit(0));
+const memoryOnly = process.argv.indexOf('--memory');
+if (memoryOnly > 0) {
+  const name = process.argv[memoryOnly + 1];
+  if (!memoryImpls[name]) throw new Error(`--memory: no implementation ${name}`);
+  const result = await measureMemoryHere(name);
+  process.stdout.write(JSON.stringify(result), () => process.exit(0));
+} else {
+  const records = [
+    ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
+    ...(await jsBaselines()),
+    ...(await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
+    ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
+    ...(await memory()),
+  ];
+  // Exit explicitly: a stalled baseline (node-addon-api's bounded blocking
+  // queue losing a wake-up, nodejs/node#58723) leaves producers blocked forever
+  // on a ref'd threadsafe function, which would keep this process alive.
+  process.stdout.write(JSON.stringify(records), () => process.exit(0));
+}
