@@ -49,7 +49,7 @@ export function quantile(sorted, p, step = 0) {
 // The step `now()` (milliseconds) moves by, in microseconds: 5 in Chromium
 // (coarsened for security; a little less as read, timeOrigin + now() being
 // a double that large); 0 for a clock that never reads the same twice in
-// a row (natively), whose resolution is finer than a reading costs.
+// a row (Node's, for both backends: finer than a reading costs).
 export function clockStep(now) {
   let step = Infinity;
   let repeats = 0;
