@@ -266,7 +266,10 @@ class TsfnState final : public DrainTarget,
           }
           return DeliverBatch(env, fn, items, n);
         },
-        [&] { Finalize(); });
+        [&] { Finalize(); },
+        // One call per item: the idle call first, on its own, arrives
+        // sooner. Batched: one array per wake-up.
+        batched_ ? Handoff::kFirstInBatch : Handoff::kAlone);
   }
 
   // Any thread. Aborts; an abort made by a callback (on the JS thread) in the
