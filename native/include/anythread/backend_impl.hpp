@@ -546,8 +546,13 @@ class BackendDoorbell final : public Doorbell {
     // No handle scope of our own: Node calls this inside one (and a
     // callback scope), and on an idle wake-up every step before the JS call
     // adds to the latency.
+    // ctx, and the target it holds, live until Node finalizes the
+    // threadsafe function: after this returns (a close from inside the
+    // drain takes effect on a later turn), or at the environment's
+    // teardown, when no JS runs. So no reference of our own: an atomic
+    // count on a cold line is one more step before the first call.
     auto* ctx = static_cast<Context*>(context);
-    std::shared_ptr<DrainTarget> target = ctx->target;  // ctx may go now.
+    DrainTarget* target = ctx->target.get();
     ctx->in_drain = true;
     if (js_fn != nullptr) {
       const Value fn{Napi::Value(env, js_fn)};
@@ -560,7 +565,7 @@ class BackendDoorbell final : public Doorbell {
     ctx->in_drain = false;
     if (!ctx->ring_after_drain) return;
     ctx->ring_after_drain = false;
-    if (!DrainOnImmediate(env, target) && !ctx->closed) {
+    if (!DrainOnImmediate(env, ctx->target) && !ctx->closed) {
       napi_call_threadsafe_function(ctx->tsfn, nullptr, napi_tsfn_nonblocking);
     }
   }
