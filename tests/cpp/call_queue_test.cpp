@@ -544,55 +544,92 @@ TEST(CallQueue, TheCallThatWakesAnIdleQueueIsHandedOverFirst) {
   }
 }
 
-// Calls made while the handed-over call is delivered on its own join the
-// drain that follows it (which has not taken anything yet): that drain's
-// batch is what it finds, as always, and the wake-up's count stays
-// bounded by kMaxDrainPerTick, the handed-over call included.
-TEST(CallQueue, CallsMadeDuringTheHandedOverCallJoinTheSameDrain) {
-  Fixture f(0);
-  const int backlog = static_cast<int>(kMaxDrainPerTick) + 10;
-  ASSERT_EQ(f.Push(-1), Status::kOk);
-  ASSERT_TRUE(f.bell.WaitRing());
-  std::vector<int> seen;
-  f.queue.Drain(
-      [&](int& v) {
-        seen.push_back(v);
-        if (v == -1) {
-          for (int i = 0; i < backlog; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
-          EXPECT_FALSE(f.bell.WaitRing(0ms));  // This drain is the answer.
-        }
-      },
-      [] {});
-  EXPECT_EQ(seen.size(), kMaxDrainPerTick);  // -1 and the first 16,383.
-  ASSERT_TRUE(f.bell.WaitRing(0ms));         // Rang for the rest.
-  f.queue.Drain([&](int& v) { seen.push_back(v); }, [] {});
-  ASSERT_EQ(seen.size(), static_cast<size_t>(backlog) + 1);
-  for (int i = -1; i < backlog; ++i) ASSERT_EQ(seen[i + 1], i);
+// Calls another thread makes while the handed-over call is delivered on
+// its own join the drain that follows it (which has not taken anything
+// yet), and the wake-up stays bounded by kMaxDrainPerTick, the handed-over
+// call included. A call the owner thread (JS) makes in that callback ends
+// the drain instead: it rings, and the rest arrives on the next wake-up
+// (README: a call made from the JS thread arrives on a later turn).
+TEST(CallQueue, CallsMadeDuringTheHandedOverCallJoinTheDrainUnlessFromTheOwner) {
+  {
+    Fixture f(0);
+    const int backlog = static_cast<int>(kMaxDrainPerTick) + 10;
+    ASSERT_EQ(f.Push(-1), Status::kOk);
+    ASSERT_TRUE(f.bell.WaitRing());
+    std::vector<int> seen;
+    f.queue.Drain(
+        [&](int& v) {
+          seen.push_back(v);
+          if (v == -1) {
+            std::thread([&] {
+              for (int i = 0; i < backlog; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+            }).join();
+            EXPECT_FALSE(f.bell.WaitRing(0ms));  // This drain is the answer.
+          }
+        },
+        [] {});
+    EXPECT_EQ(seen.size(), kMaxDrainPerTick);  // -1 and the first 16,383.
+    ASSERT_TRUE(f.bell.WaitRing(0ms));         // Rang for the rest.
+    f.queue.Drain([&](int& v) { seen.push_back(v); }, [] {});
+    ASSERT_EQ(seen.size(), static_cast<size_t>(backlog) + 1);
+    for (int i = -1; i < backlog; ++i) ASSERT_EQ(seen[i + 1], i);
+  }
+  {
+    Fixture f(0);
+    ASSERT_EQ(f.Push(-1), Status::kOk);
+    ASSERT_TRUE(f.bell.WaitRing());
+    std::vector<int> seen;
+    f.queue.Drain(
+        [&](int& v) {
+          seen.push_back(v);
+          if (v == -1) {
+            std::thread([&] { ASSERT_EQ(f.Push(0), Status::kOk); }).join();
+            ASSERT_EQ(f.Push(1), Status::kOk);  // From the owner (JS) thread.
+          }
+        },
+        [] {});
+    EXPECT_EQ(seen, std::vector<int>{-1});  // The drain stopped after it...
+    ASSERT_TRUE(f.bell.WaitRing(0ms));      // ...and rang for the rest.
+    EXPECT_EQ(f.queue.size(), 2u);
+    f.queue.Drain([&](int& v) { seen.push_back(v); }, [] {});
+    ASSERT_EQ(seen.size(), 3u);  // Two threads' calls: in either order.
+    std::sort(seen.begin() + 1, seen.end());
+    EXPECT_EQ(seen, (std::vector<int>{-1, 0, 1}));
+    EXPECT_FALSE(f.bell.WaitRing(0ms));
+  }
 }
 
-// A handed-over call that heads a batch stopped before it goes back to the
-// front of its stripe, ahead of its thread's later calls, and is delivered
-// exactly once.
+// A drain that yields before the handed-over call (at the head of its
+// batch, or offered alone) puts it back in the slot, ahead of its thread's
+// later calls; the drain rings again, and the call is delivered once.
 TEST(CallQueue, AHandedOverCallPutBackStaysFirst) {
-  Fixture f(0);
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
-  size_t offered = 0;
-  f.queue.DrainBatch(
-      [&](int*, size_t n) {
-        offered = n;
-        EXPECT_EQ(f.Push(3), Status::kOk);  // A later call meanwhile.
-        return size_t{0};                   // Yield before the first.
-      },
-      [] {}, Handoff::kFirstInBatch);
-  EXPECT_EQ(offered, 3u);
-  EXPECT_EQ(f.queue.size(), 4u);
-  ASSERT_TRUE(f.bell.WaitRing(0ms));
-  f.Drain();
-  f.Drain();
-  EXPECT_EQ(f.delivered, (std::vector<int>{0, 1, 2, 3}));
-  auto counts = f.queue.counts();
-  EXPECT_EQ(counts.delivered, 4u);
-  EXPECT_EQ(counts.dropped, 0u);
+  for (Handoff mode : {Handoff::kAlone, Handoff::kFirstInBatch}) {
+    SCOPED_TRACE(mode == Handoff::kAlone ? "alone" : "first in batch");
+    Fixture f(0);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+    ASSERT_TRUE(f.bell.WaitRing(0ms));
+    std::vector<size_t> offered;
+    f.queue.DrainBatch(
+        [&](int*, size_t n) {
+          offered.push_back(n);
+          EXPECT_EQ(f.Push(3), Status::kOk);  // A later call meanwhile.
+          return size_t{0};                   // Yield before the first.
+        },
+        [] {}, mode);
+    // Alone, it was offered on its own, and nothing else after it.
+    EXPECT_EQ(offered, std::vector<size_t>{mode == Handoff::kAlone ? 1u : 3u});
+    EXPECT_EQ(f.queue.size(), 4u);
+    ASSERT_TRUE(f.bell.WaitRing(0ms));  // Rang for what is left.
+    while (f.delivered.size() < 4) {
+      const size_t before = f.delivered.size();
+      f.Drain();
+      ASSERT_GT(f.delivered.size(), before);
+    }
+    EXPECT_EQ(f.delivered, (std::vector<int>{0, 1, 2, 3}));
+    auto counts = f.queue.counts();
+    EXPECT_EQ(counts.delivered, 4u);
+    EXPECT_EQ(counts.dropped, 0u);
+  }
 }
 
 // A handed-over call is dropped like any other: by an abort (on the owner

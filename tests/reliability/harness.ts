@@ -76,6 +76,13 @@ export interface ReliabilityModule {
     callback: (value: number | Float64Array) => void,
     options: { count: number; converter: boolean; batched: boolean },
   ): number;
+  /** A function over `callback` kept by the module; a thread calls it once
+   * with 0 (an idle function: the call is handed over). */
+  echoStart(callback: (n: number) => void): void;
+  /** Calls that function from the JS thread; returns the status's name. */
+  echoCall(n: number): string;
+  /** Releases it. */
+  echoStop(): void;
 }
 
 const cache = new Map<BackendName, Promise<ReliabilityModule>>();

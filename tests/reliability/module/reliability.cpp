@@ -32,6 +32,13 @@
 //     One thread calls callback(0, i) for i in [0, count), every periodMs,
 //     then releases; it stops early at Closing. A weak function does not
 //     keep the process alive; a strong one does, until released.
+//
+//   echoStart(callback) -> undefined; echoCall(n) -> status; echoStop()
+//     A function over callback(n) (Fatal, plain numbers, one call per item)
+//     kept by the module: a thread calls it once with 0 (an idle function,
+//     so that call is the handed-over one); echoCall(n) calls it from the JS
+//     thread and returns the status's name ("Ok"); echoStop() releases it.
+//     For calls JS makes from inside a callback.
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -492,10 +499,48 @@ Value TickerExport(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
+using Echo = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
+Echo& EchoFunction() {  // JS thread only; one per runtime.
+  static Echo echo;
+  return echo;
+}
+
+Value EchoStartExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    return Throw(env, ErrorKind::kTypeError, "callback must be a function");
+  }
+  auto tsfn = Echo::Create(env, info[0]);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  EchoFunction() = std::move(tsfn).value();
+  std::thread([f = EchoFunction()]() mutable {
+    (void)f.Call(0, CallMode::kNonBlocking);
+  }).detach();
+  return Value::Undefined(env);
+}
+
+Value EchoCallExport(const CallbackInfo& info) {
+  Env env = info.env();
+  const double n = info.Length() > 0 && info[0].IsNumber() ? info[0].AsNumber() : -1;
+  if (!(n >= 0 && n <= 4294967295.0 && std::floor(n) == n)) {
+    return Throw(env, ErrorKind::kTypeError, "n must be an integer in [0, 2^32)");
+  }
+  const Status status = EchoFunction().Call(static_cast<uint32_t>(n), CallMode::kNonBlocking);
+  return Value::String(env, anythread::StatusName(status));
+}
+
+Value EchoStopExport(const CallbackInfo& info) {
+  EchoFunction() = Echo();
+  return Value::Undefined(info.env());
+}
+
 }  // namespace
 
 ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
   m.Export("ticker", &TickerExport);
+  m.Export("echoStart", &EchoStartExport);
+  m.Export("echoCall", &EchoCallExport);
+  m.Export("echoStop", &EchoStopExport);
 }
