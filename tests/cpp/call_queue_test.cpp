@@ -550,24 +550,32 @@ TEST(CallQueue, TheCallThatWakesAnIdleQueueIsHandedOverFirst) {
 // call included. A call the owner thread (JS) makes in that callback ends
 // the drain instead: it rings, and the rest arrives on the next wake-up
 // (README: a call made from the JS thread arrives on a later turn).
+// Pushes -1 into an idle queue (handed over), then drains once, running
+// `during` inside -1's callback; returns what that drain delivered.
+template <typename During>
+std::vector<int> DrainTheHandedOverCall(Fixture& f, During&& during) {
+  std::vector<int> seen;
+  EXPECT_EQ(f.Push(-1), Status::kOk);
+  EXPECT_TRUE(f.bell.WaitRing());
+  f.queue.Drain(
+      [&](int& v) {
+        seen.push_back(v);
+        if (v == -1) during();
+      },
+      [] {});
+  return seen;
+}
+
 TEST(CallQueue, CallsMadeDuringTheHandedOverCallJoinTheDrainUnlessFromTheOwner) {
   {
     Fixture f(0);
     const int backlog = static_cast<int>(kMaxDrainPerTick) + 10;
-    ASSERT_EQ(f.Push(-1), Status::kOk);
-    ASSERT_TRUE(f.bell.WaitRing());
-    std::vector<int> seen;
-    f.queue.Drain(
-        [&](int& v) {
-          seen.push_back(v);
-          if (v == -1) {
-            std::thread([&] {
-              for (int i = 0; i < backlog; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
-            }).join();
-            EXPECT_FALSE(f.bell.WaitRing(0ms));  // This drain is the answer.
-          }
-        },
-        [] {});
+    std::vector<int> seen = DrainTheHandedOverCall(f, [&] {
+      std::thread([&] {
+        for (int i = 0; i < backlog; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+      }).join();
+      EXPECT_FALSE(f.bell.WaitRing(0ms));  // This drain is the answer.
+    });
     EXPECT_EQ(seen.size(), kMaxDrainPerTick);  // -1 and the first 16,383.
     ASSERT_TRUE(f.bell.WaitRing(0ms));         // Rang for the rest.
     f.queue.Drain([&](int& v) { seen.push_back(v); }, [] {});
@@ -576,18 +584,10 @@ TEST(CallQueue, CallsMadeDuringTheHandedOverCallJoinTheDrainUnlessFromTheOwner) 
   }
   {
     Fixture f(0);
-    ASSERT_EQ(f.Push(-1), Status::kOk);
-    ASSERT_TRUE(f.bell.WaitRing());
-    std::vector<int> seen;
-    f.queue.Drain(
-        [&](int& v) {
-          seen.push_back(v);
-          if (v == -1) {
-            std::thread([&] { ASSERT_EQ(f.Push(0), Status::kOk); }).join();
-            ASSERT_EQ(f.Push(1), Status::kOk);  // From the owner (JS) thread.
-          }
-        },
-        [] {});
+    std::vector<int> seen = DrainTheHandedOverCall(f, [&] {
+      std::thread([&] { ASSERT_EQ(f.Push(0), Status::kOk); }).join();
+      ASSERT_EQ(f.Push(1), Status::kOk);  // From the owner (JS) thread.
+    });
     EXPECT_EQ(seen, std::vector<int>{-1});  // The drain stopped after it...
     ASSERT_TRUE(f.bell.WaitRing(0ms));      // ...and rang for the rest.
     EXPECT_EQ(f.queue.size(), 2u);
