@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null },
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null },
 
   anythread_call__deps: ['$Emval', '$anythreadState'],
   anythread_call: function(fn, args) {
@@ -193,7 +193,10 @@ mergeInto(LibraryManager.library, {
       st.run = function() {
         var q = st.queue;
         st.queue = [];
-        for (var i = 0; i < q.length; i++) Module['_anythread_wasm_wake'](q[i]);
+        for (var i = 0; i < q.length; i++) {
+          if (typeof q[i] === 'function') q[i]();  // anythread_arm's bell.
+          else Module['_anythread_wasm_wake'](q[i]);
+        }
       };
       var channel = new MessageChannel();
       channel.port1.onmessage = st.run;
@@ -216,6 +219,36 @@ mergeInto(LibraryManager.library, {
   // In Node, pthread workers are unref'd (the post-js does it) so they never
   // hold the process; instead a ref'd timer stands for every open, strong
   // threadsafe function, as Node's own threadsafe functions hold the loop.
+  // The doorbell's wait (see BackendDoorbell in backend_impl.hpp): an
+  // Atomics.waitAsync on the doorbell's word while it is 0; once a ring (or
+  // the close) changes it, anythread_wasm_bell(ctx) runs. The engine posts a
+  // task for that, so each wake-up is a macrotask of its own, as a message
+  // would be. A word already changed when armed ('not-equal') also waits for
+  // a macrotask (anythread_schedule's), never a microtask: a drain that
+  // re-arms while producers keep ringing must still yield to the event loop.
+  // At a doorbell's creation (`creating`), returns 0 where the engine has no
+  // Atomics.waitAsync; the doorbell then posts a message per ring instead.
+  // Later waits use the function found then: a doorbell that waits keeps
+  // waiting even if the global is replaced meanwhile.
+  anythread_arm__deps: ['anythread_schedule', '$anythreadState'],
+  anythread_arm: function(word, ctx, creating) {
+    var st = anythreadState;
+    if (creating) {
+      if (typeof Atomics.waitAsync !== 'function') return 0;
+      st.waitAsync = Atomics.waitAsync;
+    }
+    var bell = function() { Module['_anythread_wasm_bell'](ctx); };
+    // A view of the memory as it is now (it may have grown since HEAP32 was
+    // made); the wait is on the shared memory itself, not on the view.
+    var r = st.waitAsync.call(Atomics, new Int32Array(wasmMemory.buffer), word >> 2, 0);
+    if (r.async) {
+      r.value.then(bell);
+    } else {
+      _anythread_schedule(bell);
+    }
+    return 1;
+  },
+
   anythread_keep_alive__deps: ['$anythreadState'],
   anythread_keep_alive: function(delta) {
     var st = anythreadState;

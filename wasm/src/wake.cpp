@@ -35,6 +35,13 @@ extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_wake(void* ctx) {
   anythread::BackendDoorbell::OnMessage(ctx);
 }
 
+// Main runtime thread: a doorbell's armed wait resolved (a promise job, so
+// never inside native code).
+extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_bell(void* ctx) {
+  NativeScope scope;
+  anythread::BackendDoorbell::OnBell(ctx);
+}
+
 // Main runtime thread: a thenable given to AttachThen settled. Owns `ctx`
 // (a heap ThenCallback) and the `value` handle.
 extern "C" EMSCRIPTEN_KEEPALIVE void anythread_wasm_settle(

@@ -45,6 +45,7 @@ anythread_em_val anythread_float64_array(const double* values, int n);
 // A JS function calling the exported function at `fn` (see MakeFunction).
 anythread_em_val anythread_make_function(const char* name, void* fn);
 void anythread_keep_alive(int delta);    // Node: hold the event loop if > 0.
+int anythread_arm(void* word, void* ctx, int creating);  // See BackendDoorbell.
 }
 
 namespace anythread {
@@ -251,9 +252,18 @@ extern "C" void anythread_wasm_wake(void* ctx);
 
 namespace anythread {
 
-// The doorbell. From a pthread: one emscripten_async_run_in_main_runtime_thread
-// per ring (the core coalesces rings to one per batch; Emscripten 3.1.6's
-// emscripten_proxy_async to the main thread never runs, TOOLCHAIN.md quirk 7).
+// The doorbell. From a pthread, where the engine has Atomics.waitAsync (V8's
+// have: Node 20, Chromium; tests/wasm-doorbell.test.ts): the main thread keeps
+// an Atomics.waitAsync armed on a word of this doorbell, and a ring sets the
+// word and wakes it with wasm's own atomic notify: no JS, no lock and no
+// allocation on the producer's side, and the engine posts the main thread a
+// task of its own (anythread_arm in the glue). Elsewhere: one
+// emscripten_async_run_in_main_runtime_thread per ring, which mallocs a
+// record, takes Emscripten's global lock and posts a message (Emscripten
+// 3.1.6's emscripten_proxy_async to the main thread never runs, TOOLCHAIN.md
+// quirk 7). Either way the core coalesces rings to one per batch. Measured
+// in Node, idle calls (bench/NOTES.md): the wait's wake-up arrives in about
+// two thirds of the message's time.
 // From the main thread: a macrotask (setImmediate / MessageChannel), so a call
 // made from JS is never delivered inside that same call.
 class BackendDoorbell final : public Doorbell {
@@ -265,13 +275,43 @@ class BackendDoorbell final : public Doorbell {
     std::unique_ptr<BackendDoorbell> bell(
         new BackendDoorbell(std::move(target)));
     if (!weak) bell->Ref();
+    // The armed wait counts as a message in flight: it holds the target
+    // until it has run (see OnBell and Close).
+    bell->in_flight_.store(1, std::memory_order_relaxed);
+    bell->waits_ = anythread_arm(&bell->word_, bell.get(), 1) != 0;
+    if (!bell->waits_) bell->in_flight_.store(0, std::memory_order_relaxed);
     return bell;
+  }
+
+  // Main thread: the armed wait saw the word change (a ring, or Close()).
+  // Drains, then waits again; once closed, lets go of the target instead.
+  static void OnBell(void* ctx) {
+    auto* bell = static_cast<BackendDoorbell*>(ctx);
+    // Cleared before the drain: a ring from now on is seen by the next wait
+    // (an extra, empty drain at worst).
+    bell->word_.store(0, std::memory_order_seq_cst);
+    if (!bell->closed_) bell->target_->OnDoorbell(Env(), nullptr);
+    if (bell->closed_) {  // Before, or in that drain (finalized).
+      if (bell->in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::shared_ptr<DrainTarget> last = std::move(bell->target_);  // May free this.
+      }
+      return;
+    }
+    anythread_arm(&bell->word_, bell, 0);
   }
 
   // Any thread, never after Close() (the core makes sure). The
   // message counts as a reference to the target until it has run (see
   // OnMessage): no allocation of our own per wake-up.
   void Ring() override {
+    if (waits_ && !emscripten_is_main_runtime_thread()) {
+      // The wait is armed, or about to be after a drain: then it finds the
+      // word set and goes straight to a macrotask (anythread_arm).
+      if (word_.exchange(1, std::memory_order_seq_cst) == 0) {
+        __builtin_wasm_memory_atomic_notify(reinterpret_cast<int*>(&word_), 1);
+      }
+      return;
+    }
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (emscripten_is_main_runtime_thread()) {
       anythread_schedule(this);
@@ -310,6 +350,10 @@ class BackendDoorbell final : public Doorbell {
     Unref();
     if (closed_) return;
     closed_ = true;
+    if (waits_) {  // Wake the armed wait (if not running it now): see OnBell.
+      word_.store(1, std::memory_order_seq_cst);
+      __builtin_wasm_memory_atomic_notify(reinterpret_cast<int*>(&word_), 1);
+    }
     if (in_flight_.load(std::memory_order_acquire) == 0) {
       std::shared_ptr<DrainTarget> last = std::move(target_);  // May free this.
     }
@@ -325,6 +369,11 @@ class BackendDoorbell final : public Doorbell {
   // thread; decremented on the main thread). Finalization waits for every
   // Ring() under way (CallQueue::WaitForRingers), so Close() sees them all.
   std::atomic<int> in_flight_{0};
+  // The word the main thread's Atomics.waitAsync watches: 1 once rung.
+  std::atomic<int32_t> word_{0};
+  static_assert(sizeof(std::atomic<int32_t>) == 4 && std::atomic<int32_t>::is_always_lock_free,
+                "a plain 32-bit word in the shared memory, as Atomics.waitAsync sees it");
+  bool waits_ = false;  // Set at creation: pthreads ring through word_.
   // Main thread only.
   bool refed_ = false;
   bool closed_ = false;
