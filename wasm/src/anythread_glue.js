@@ -216,9 +216,6 @@ mergeInto(LibraryManager.library, {
     if (st.queue.length === 1) st.post();
   },
 
-  // In Node, pthread workers are unref'd (the post-js does it) so they never
-  // hold the process; instead a ref'd timer stands for every open, strong
-  // threadsafe function, as Node's own threadsafe functions hold the loop.
   // The doorbell's wait (see BackendDoorbell in backend_impl.hpp): an
   // Atomics.waitAsync on the doorbell's word while it is 0; once a ring (or
   // the close) changes it, anythread_wasm_bell(ctx) runs. The engine posts a
@@ -249,6 +246,9 @@ mergeInto(LibraryManager.library, {
     return 1;
   },
 
+  // In Node, pthread workers are unref'd (the post-js does it) so they never
+  // hold the process; instead a ref'd timer stands for every open, strong
+  // threadsafe function, as Node's own threadsafe functions hold the loop.
   anythread_keep_alive__deps: ['$anythreadState'],
   anythread_keep_alive: function(delta) {
     var st = anythreadState;
