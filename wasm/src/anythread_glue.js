@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null },
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null },
 
   anythread_call__deps: ['$Emval', '$anythreadState'],
   anythread_call: function(fn, args) {
@@ -235,9 +235,12 @@ mergeInto(LibraryManager.library, {
       st.waitAsync = Atomics.waitAsync;
     }
     var bell = function() { Module['_anythread_wasm_bell'](ctx); };
-    // A view of the memory as it is now (it may have grown since HEAP32 was
-    // made); the wait is on the shared memory itself, not on the view.
-    var r = st.waitAsync.call(Atomics, new Int32Array(wasmMemory.buffer), word >> 2, 0);
+    // A view of the memory as it is now (it may have grown since the view
+    // was made); the wait is on the shared memory itself, not on the view.
+    if (st.view === null || st.view.buffer !== wasmMemory.buffer) {
+      st.view = new Int32Array(wasmMemory.buffer);
+    }
+    var r = st.waitAsync.call(Atomics, st.view, word >> 2, 0);
     if (r.async) {
       r.value.then(bell);
     } else {

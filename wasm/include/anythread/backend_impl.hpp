@@ -293,9 +293,7 @@ class BackendDoorbell final : public Doorbell {
     bell->word_.store(0, std::memory_order_seq_cst);
     if (!bell->closed_) bell->target_->OnDoorbell(Env(), nullptr);
     if (bell->closed_) {  // Before, or in that drain (finalized).
-      if (bell->in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::shared_ptr<DrainTarget> last = std::move(bell->target_);  // May free this.
-      }
+      bell->MessageDone();
       return;
     }
     anythread_arm(&bell->word_, bell, 0);
@@ -328,9 +326,7 @@ class BackendDoorbell final : public Doorbell {
   static void OnMessage(void* message) {
     auto* bell = static_cast<BackendDoorbell*>(message);
     bell->target_->OnDoorbell(Env(), nullptr);
-    if (bell->in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1 && bell->closed_) {
-      std::shared_ptr<DrainTarget> last = std::move(bell->target_);
-    }
+    bell->MessageDone();
   }
 
   // Main thread.
@@ -363,6 +359,14 @@ class BackendDoorbell final : public Doorbell {
  private:
   explicit BackendDoorbell(std::shared_ptr<DrainTarget> target)
       : target_(std::move(target)) {}
+
+  // Main thread: a message (or the armed wait) has run. Once closed, the
+  // last one lets go of the target, which may free this doorbell with it.
+  void MessageDone() {
+    if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1 && closed_) {
+      std::shared_ptr<DrainTarget> last = std::move(target_);
+    }
+  }
 
   // Set at creation; released once closed and no message is in flight.
   std::shared_ptr<DrainTarget> target_;
