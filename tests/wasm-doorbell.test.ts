@@ -7,8 +7,10 @@
 // call delivered exactly once, in order per producer, every payload
 // destroyed once, the function finalized), unbounded and bounded with
 // blocked producers (many wake-ups), an abort and a last release racing the
-// producers, and a flood of wake-ups that still lets timers run. In Node and
-// in Chromium (wasm only: the native backend has no such choice).
+// producers, and a flood of wake-ups that still lets timers run. Then, for
+// the wait, a re-arm that finds its word already set (a ring between a
+// drain's end and the re-arm). In Node and in Chromium (wasm only: the
+// native backend has no such choice).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { checkedRun, reliability } from './reliability/harness';
 
@@ -19,8 +21,11 @@ const realWaitAsync: WaitAsync = Atomics.waitAsync;
 // keeps the function it found at its creation, so the ones made while
 // Atomics.waitAsync was this wrapper keep arming through it.
 const armedWords: number[] = [];
+// Runs just before each of those arms, when a test sets it.
+let beforeArm: ((view: Int32Array, index: number) => void) | null = null;
 const recordingWaitAsync = function (this: unknown, ...args: Parameters<WaitAsync>) {
   armedWords.push(args[1]);
+  beforeArm?.(args[0] as Int32Array, args[1]);
   return realWaitAsync.apply(Atomics, args);
 } as WaitAsync;
 
@@ -121,5 +126,59 @@ describe.each(WAYS)('wasm doorbell: %s', (_, waits) => {
     // 2,000 calls of 0.2 ms: 400 ms of callbacks; a 1 ms interval that only
     // ran after them would show at most a tick or two.
     expect(ticksAtCalls).toBeGreaterThan(10);
+  });
+});
+
+// A ring that lands after a drain has let the ring go but before its wait is
+// armed again leaves the word set: Atomics.waitAsync then answers
+// 'not-equal' at once, with no wait. The doorbell must then drain in a
+// macrotask of its own (anythread_arm), never a microtask: producers that
+// keep ringing in that window would otherwise chain drains in one microtask
+// checkpoint and starve timers. The window is a microsecond wide, so a test
+// cannot aim a producer at it; here every arm finds its word already set,
+// as such a ring leaves it, while producers run and a timer waits its turn.
+describe('wasm doorbell: a wait armed on a word already set', () => {
+  beforeAll(() => {
+    Atomics.waitAsync = recordingWaitAsync;
+  });
+  afterAll(() => {
+    beforeArm = null;
+    Atomics.waitAsync = realWaitAsync;
+  });
+
+  test('drains in a macrotask: timers run between such wake-ups, and every call arrives once, in order', async () => {
+    const m = await reliability('wasm');
+    // Forcing stops at the timer, or at this many arms (where a drain in a
+    // microtask would get to, since the timer could never run before).
+    const limit = 20_000;
+    let forced = 0;
+    let forcedAtTimer = -1;
+    beforeArm = (view, index) => {
+      if (forcedAtTimer >= 0 || forced >= limit) return;
+      // What a producer's ring leaves behind (BackendDoorbell::Ring).
+      Atomics.store(view, index, 1);
+      if (forced++ === 0) setTimeout(() => (forcedAtTimer = forced), 1);
+    };
+    let stats;
+    try {
+      // Callbacks of a few microseconds each keep the run going for well
+      // over the timer's 1 ms.
+      ({ stats } = await checkedRun(m, { producers: 2, callsEach: 20_000, maxQueueSize: 0, blocking: false }, () => {
+        const until = performance.now() + 0.004;
+        while (performance.now() < until) {
+          // A callback that takes a few microseconds.
+        }
+      }));
+    } finally {
+      beforeArm = null;
+    }
+    expect(stats.delivered).toBe(40_000);
+    // The path was taken again and again (each forced arm leads to another
+    // wake-up and arm) ...
+    expect(forced).toBeGreaterThan(1);
+    // ... and a 1 ms timer got its turn long before the limit: in a
+    // microtask, the arms would have run on to the limit first.
+    expect(forcedAtTimer).toBeGreaterThan(0);
+    expect(forcedAtTimer).toBeLessThan(limit);
   });
 });
