@@ -175,8 +175,46 @@ async function memory() {
   return out;
 }
 
+// Idle latency: each run in a process of its own. Within one process the
+// runs agree closely, but between processes the same build's ratio to the
+// baseline moves: natively the p50 ratio read 1.01-1.07x across processes
+// in one afternoon's A/B runs, each process's own runs within 0.03 of each
+// other (bench/NOTES.md). Something fixed for a process's life weighs on
+// it, so runs in one process would sample it once; min-max then show the
+// spread between processes. Each process warms up first (latency()).
+async function latencyAcrossProcesses() {
+  const p50s = latencyNames.map(() => []);
+  const p99s = latencyNames.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    const args = [fileURLToPath(import.meta.url), backend, '--latency'];
+    const child = spawnSync(process.execPath, quick ? [...args, '--quick'] : args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`latency: the measuring process exited with ${child.status}`);
+    const got = JSON.parse(child.stdout);
+    latencyNames.forEach((name, i) => {
+      const one = (scenario) => got.find((x) => x.scenario === scenario && x.impl === name).median;
+      p50s[i].push(one('latency-p50'));
+      p99s[i].push(one('latency-p99'));
+    });
+  }
+  const out = [];
+  latencyNames.forEach((name, i) => {
+    out.push(record('latency-p50', backend, name, 1, 'us', p50s[i]));
+    out.push(record('latency-p99', backend, name, 1, 'us', p99s[i]));
+    log(`${backend} latency ${name} (one run in each of ${runs} processes): p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
+  });
+  return out;
+}
+
+const latencyOnly = process.argv.includes('--latency');
 const memoryOnly = process.argv.indexOf('--memory');
-if (memoryOnly > 0) {
+if (latencyOnly) {
+  // One run (after a warm-up) in this fresh process.
+  const result = await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: 1, now, log });
+  process.stdout.write(JSON.stringify(result), () => process.exit(0));
+} else if (memoryOnly > 0) {
   const name = process.argv[memoryOnly + 1];
   if (!memoryImpls[name]) throw new Error(`--memory: no implementation ${name}`);
   const result = await measureMemoryHere(name);
@@ -185,7 +223,7 @@ if (memoryOnly > 0) {
   const records = [
     ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
     ...(await jsBaselines()),
-    ...(await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: quick ? 1 : 5, now, log })),
+    ...(await latencyAcrossProcesses()),
     ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),
     ...(await memory()),
   ];
