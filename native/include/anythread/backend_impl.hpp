@@ -11,6 +11,7 @@
 #endif
 #include <napi.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <functional>
@@ -202,6 +203,11 @@ struct EnvData {
   std::array<std::shared_ptr<void>, static_cast<size_t>(EnvSlotId::kCount)> slots;
   Napi::FunctionReference describe;
   Napi::FunctionReference for_each;  // The numeric fast path's JS loop.
+  // The fast path's values, reused from batch to batch (see CallForEach).
+  Napi::Reference<Napi::Float64Array> scratch;
+  double* scratch_data = nullptr;
+  size_t scratch_length = 0;
+  bool scratch_busy = false;  // A CallForEach is using it.
 };
 
 inline std::mutex& EnvMapMutex() {
@@ -302,10 +308,51 @@ inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
   return Value(Napi::Value(env.raw(), array));
 }
 
+namespace native_detail {
+
+// JS thread. A Float64Array of at least `length` elements for CallForEach:
+// the environment's own, reused from batch to batch (grown when a longer
+// run comes, up to the drain's budget of items), or a fresh one while that
+// is in use (a callback that runs the event loop from inside, as deasync
+// does, can start another fast-path batch). A fresh ArrayBuffer per batch
+// cost a zero-filled allocation of 8 bytes per item that the GC frees
+// later; where page faults are dear (14 us each on one of our VMs) its new
+// pages cost more than the calls. Returns null (an exception pending) when
+// allocation fails.
+inline napi_value ForEachValues(napi_env env, EnvData& data, size_t length,
+                                double** slots, bool* pooled) {
+  *pooled = !data.scratch_busy;
+  if (*pooled && !data.scratch.IsEmpty() && data.scratch_length >= length) {
+    *slots = data.scratch_data;
+    data.scratch_busy = true;
+    return data.scratch.Value();
+  }
+  const size_t capacity =
+      *pooled ? std::max({length, data.scratch_length * 2, size_t{64}}) : length;
+  void* bytes = nullptr;
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, capacity * sizeof(double), &bytes, &buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, capacity, buffer, 0, &array) != napi_ok) {
+    return nullptr;
+  }
+  *slots = static_cast<double*>(bytes);
+  if (*pooled) {
+    data.scratch = Napi::Persistent(Napi::Float64Array(env, array));
+    data.scratch_data = *slots;
+    data.scratch_length = capacity;
+    data.scratch_busy = true;
+  }
+  return array;
+}
+
+}  // namespace native_detail
+
 // JS thread. The numeric fast path: one Node-API call per batch; the loop
-// runs in JS. The Float64Array's last slot is the stop flag the core sets
+// runs in JS. Slot n of the Float64Array is the stop flag the core sets
 // (through *stop_slot) when a callback aborts; every 32 calls the loop also
-// stops once `budget_ms` have passed (the core's drain time budget).
+// stops once `budget_ms` have passed (the core's drain time budget). The
+// array is the environment's, reused (ForEachValues); no callback can reach
+// it: the loop is strict code, so a sloppy callback's `caller` is null.
 inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
                           const double* values, size_t n, double budget_ms,
                           double** stop_slot, CallOutcome* thrown) {
@@ -313,6 +360,7 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
   Napi::Function loop = CompiledHelper(
       env, &data.for_each,
       "(function forEach(fn, values, n, leadingNull, budget) {"
+      "  'use strict';"
       "  var i = 0, t0 = performance.now();"
       "  try {"
       "    if (leadingNull) {"
@@ -332,7 +380,14 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
       "  return n;"
       "})");
   Napi::Env e = env.napi();
-  if (loop.IsEmpty()) {  // No helper: call item by item.
+  double* slots = nullptr;
+  bool pooled = false;
+  napi_value array = nullptr;
+  if (!loop.IsEmpty()) {
+    array = native_detail::ForEachValues(env.raw(), data, n + 1, &slots, &pooled);
+    if (array == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
+  }
+  if (array == nullptr) {  // No helper, or no memory for the values: one by one.
     for (size_t i = 0; i < n; ++i) {
       std::vector<Value> args;
       if (leading_null) args.push_back(Value::Null(env));
@@ -345,17 +400,14 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
     }
     return n;
   }
-  void* buffer_data = nullptr;
-  napi_value buffer, array;
-  napi_create_arraybuffer(env.raw(), (n + 1) * sizeof(double), &buffer_data, &buffer);
-  std::memcpy(buffer_data, values, (n + 1) * sizeof(double));
-  napi_create_typedarray(env.raw(), napi_float64_array, n + 1, buffer, 0, &array);
+  std::memcpy(slots, values, (n + 1) * sizeof(double));
   napi_value argv[5] = {fn.napi(), array, Napi::Number::New(e, static_cast<double>(n)),
                         Napi::Boolean::New(e, leading_null), Napi::Number::New(e, budget_ms)};
-  *stop_slot = static_cast<double*>(buffer_data) + n;
+  *stop_slot = slots + n;
   napi_value result;
   napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 5, argv, &result);
   *stop_slot = nullptr;
+  if (pooled) data.scratch_busy = false;
   if (status != napi_ok) {  // The loop itself cannot throw; be safe anyway.
     thrown->threw = true;
     thrown->value = e.IsExceptionPending() ? e.GetAndClearPendingException().Value()
