@@ -460,6 +460,9 @@ std::string VmFlagsOf(const void* address) {
 // not one per 4 KiB. A smaller ring is left as it was. Order is kept
 // across the growth into huge storage.
 TEST(RingQueue, LargeRingsAskForHugePages) {
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "this kernel has no transparent huge pages: the advice is refused";
+  }
   RingQueue<uint64_t> q(1024);
   uint64_t next_in = 0, next_out = 0;
   ASSERT_TRUE(q.push_back(uint64_t{next_in++}));

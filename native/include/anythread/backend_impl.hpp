@@ -316,7 +316,7 @@ namespace native_detail {
 // is in use (a callback that runs the event loop from inside, as deasync
 // does, can start another fast-path batch). A fresh ArrayBuffer per batch
 // cost a zero-filled allocation of 8 bytes per item that the GC frees
-// later; where page faults are dear (14 us each on one of our VMs) its new
+// later; where page faults are dear (11-15 us each on one of our VMs) its new
 // pages cost more than the calls. Returns null (an exception pending) when
 // allocation fails.
 inline napi_value ForEachValues(napi_env env, EnvData& data, size_t length,

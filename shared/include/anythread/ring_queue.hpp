@@ -124,9 +124,10 @@ class RingQueue {
   // it is on a 2 MiB boundary, marked with MADV_HUGEPAGE. Only a flood grows
   // a ring that large, and its pages are new: with 4 KiB pages each costs a
   // fault. On one of our VMs a fault cost 11-15 us, and a flood of 1,000,000
-  // calls into a new function spent a third of its time in them; with huge
-  // pages it faulted a tenth as often and ran about twice as fast
-  // (bench/NOTES.md). Elsewhere (wasm, other systems) nothing changes.
+  // calls into a new function spent a third or more of its time in them;
+  // with huge pages it faulted about a sixth as often and ran nearly twice
+  // as fast (bench/NOTES.md). Elsewhere (wasm, other systems) nothing
+  // changes.
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   static constexpr size_t kHugePage = size_t{2} << 20;
 #else
