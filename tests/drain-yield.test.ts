@@ -88,6 +88,33 @@ describe.each(backends)('%s', (backend) => {
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 
+  // A drain that yields comes back on a macrotask of its own, which holds
+  // the function's state until it has run. Once the function is finalized
+  // nothing may hold it longer: its queue's rings (megabytes after a flood)
+  // would stay until a garbage collection, which nothing here asks for.
+  test.for([
+    ['numeric fast path', false, false],
+    ['per-item path (converter)', true, false],
+    ['batched delivery', false, true],
+  ] as const)('%s: after a flood that yielded, the finalized function lets go of its state', async ([, converter, batched]) => {
+    const m = await reliability(backend);
+    const settled = async () => {
+      const until = performance.now() + 5_000;
+      while (m.liveFunctions() > 0 && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return m.liveFunctions();
+    };
+    expect(await settled()).toBe(0);  // Earlier tests' functions are gone too.
+    const count = 100_000;  // Several wake-ups: the drain yields in between.
+    const w = watch(count);
+    expect(m.flood(w.callback, { count, converter, batched })).toBe(count);
+    expect(m.liveFunctions()).toBe(1);
+    await w.done;
+    expect(await settled()).toBe(0);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
   test('flood rejects bad options with a TypeError or RangeError', async () => {
     const m = await reliability(backend);
     const cb = () => {};

@@ -351,6 +351,23 @@ TEST_F(TsfnTest, FinalizerRunsOnceAfterQueuedCallsOnTheJsThread) {
   EXPECT_EQ(finalizer_thread, std::this_thread::get_id());
 }
 
+// LiveThreadsafeFunctions counts states: a handle, or a finalized function
+// whose doorbell still holds its state, counts; once finalized and let go
+// of, it does not.
+TEST_F(TsfnTest, LiveFunctionsCountsStatesUntilTheyAreLetGoOf) {
+  const size_t before = LiveThreadsafeFunctions();
+  Recorder r;
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn()).value();
+  auto u = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
+  EXPECT_EQ(LiveThreadsafeFunctions(), before + 2);
+  EXPECT_EQ(t.Call(1), Status::kOk);
+  t.Release();
+  u.Release();
+  rt.RunPending();  // Delivers, finalizes, closes the doorbells.
+  EXPECT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(LiveThreadsafeFunctions(), before);
+}
+
 TEST_F(TsfnTest, TeardownDropsPendingCallsAndLaterCallsAreClosing) {
   Recorder r;
   int finalized = 0;

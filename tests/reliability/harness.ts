@@ -76,6 +76,8 @@ export interface ReliabilityModule {
     callback: (value: number | Float64Array) => void,
     options: { count: number; converter: boolean; batched: boolean },
   ): number;
+  /** Functions whose state is alive in the module (anythread::LiveThreadsafeFunctions). */
+  liveFunctions(): number;
   /** A function over `callback` kept by the module; a thread calls it once
    * with 0 (an idle function: the call is handed over). */
   echoStart(callback: (n: number) => void): void;

@@ -629,9 +629,14 @@ class BackendDoorbell final : public Doorbell {
     Napi::Value set_immediate = e.Global().Get("setImmediate");
     if (e.IsExceptionPending()) e.GetAndClearPendingException();
     if (set_immediate.IsEmpty() || !set_immediate.IsFunction()) return false;
+    // The function lets go of the core state once it has run: it lives on
+    // until the GC collects it, and the state holds the queue's rings (tens
+    // of MB after a flood), which would outlive the function's finalization
+    // as long.
     Napi::Function drain = Napi::Function::New(
-        e, [target](const Napi::CallbackInfo& info) {
-          target->OnDoorbell(Env(info.Env()), nullptr);
+        e, [target = std::move(target)](const Napi::CallbackInfo& info) mutable {
+          std::shared_ptr<DrainTarget> once = std::move(target);
+          if (once) once->OnDoorbell(Env(info.Env()), nullptr);
         }, "anythreadDrain");
     if (drain.IsEmpty()) return false;
     napi_value argv[1] = {drain};

@@ -19,6 +19,7 @@
 #define ANYTHREAD_THREADSAFE_FUNCTION_HPP_
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -229,6 +230,9 @@ template <typename T>
 constexpr bool kNumericPayload =
     std::is_arithmetic<T>::value && !std::is_same<T, bool>::value;
 
+// Every function's state alive in this module (LiveThreadsafeFunctions).
+inline std::atomic<size_t> live_states{0};
+
 template <typename T, ErrorStrategy S>
 class TsfnState final : public DrainTarget,
                         public std::enable_shared_from_this<TsfnState<T, S>> {
@@ -240,7 +244,10 @@ class TsfnState final : public DrainTarget,
         fn_(Reference::Make(fn)),
         convert_(std::move(convert)),
         finalizer_(std::move(options.finalizer)),
-        batched_(options.batched) {}
+        batched_(options.batched) {
+    live_states.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~TsfnState() override { live_states.fetch_sub(1, std::memory_order_relaxed); }
 
   // JS thread, right after construction (needs shared_from_this).
   Status Start(Env env, bool weak) {
@@ -449,6 +456,15 @@ class TsfnState final : public DrainTarget,
 };
 
 }  // namespace detail
+
+// Any thread. How many threadsafe functions this module has whose state is
+// still alive: open ones, and finalized ones whose backend has not let go
+// of their state yet (that takes a turn or two of the event loop after
+// finalization). For leak checks: after every function is finalized it
+// drops back, without waiting for a garbage collection.
+inline size_t LiveThreadsafeFunctions() {
+  return detail::live_states.load(std::memory_order_relaxed);
+}
 
 template <typename T, ErrorStrategy S = ErrorStrategy::kCalleeHandled>
 class ThreadsafeFunction {

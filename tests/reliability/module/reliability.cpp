@@ -33,6 +33,11 @@
 //     then releases; it stops early at Closing. A weak function does not
 //     keep the process alive; a strong one does, until released.
 //
+//   liveFunctions() -> number
+//     anythread::LiveThreadsafeFunctions(): functions whose state is alive.
+//     For checking that a finalized function lets go of its state (and its
+//     queue's memory) without waiting for a garbage collection.
+//
 //   echoStart(callback) -> undefined; echoCall(n) -> status; echoStop()
 //     A function over callback(n) (Fatal, plain numbers, one call per item)
 //     kept by the module: a thread calls it once with 0 (an idle function,
@@ -505,6 +510,11 @@ Echo& EchoFunction() {  // JS thread only; one per runtime.
   return echo;
 }
 
+Value LiveFunctionsExport(const CallbackInfo& info) {
+  return Value::Number(info.env(),
+                       static_cast<double>(anythread::LiveThreadsafeFunctions()));
+}
+
 Value EchoStartExport(const CallbackInfo& info) {
   Env env = info.env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
@@ -540,6 +550,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
   m.Export("ticker", &TickerExport);
+  m.Export("liveFunctions", &LiveFunctionsExport);
   m.Export("echoStart", &EchoStartExport);
   m.Export("echoCall", &EchoCallExport);
   m.Export("echoStop", &EchoStopExport);
