@@ -1,11 +1,12 @@
 // The numeric fast path (plain numbers, no converter, one call per item)
 // hands a run of values to a loop in JS that calls the callback for each.
-// Natively those values travel in one Float64Array per environment, reused
-// from batch to batch and grown when a longer run comes (a fresh array per
-// batch cost an allocation per batch). Reuse must not show: every value
-// arrives, in order, whatever the lengths of the runs before it; and no
-// callback can reach the array (the loop is strict code, so a sloppy
-// callback's `caller` is null). On every backend.
+// Those values travel in one Float64Array per environment (natively) or per
+// module instance (wasm), reused from batch to batch and grown when a longer
+// run comes (a fresh array per batch cost an allocation per batch, on new
+// pages). Reuse must not show: every value arrives, in order, whatever the
+// lengths of the runs before it; and no callback can reach the array
+// (natively the loop is strict code, so a sloppy callback's `caller` is
+// null; in wasm the array is no argument of the loop). On every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
 import { reliability } from './reliability/harness';

@@ -67,10 +67,12 @@ async function main() {
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
   const only = params.get('only');  // e.g. ?only=latency, when investigating
+  const impl = params.get('impl');  // e.g. ?only=throughput&impl=anythread
+  if (impl) impls.splice(0, impls.length, ...impls.filter((i) => i.name === impl));
   const records = [
     ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, runs, total, log })),
     ...(only ? [] : await jsBaselines()),
-    ...(await latency({
+    ...(only && only !== 'latency' ? [] : await latency({
       backend,
       names: ['anythread', 'em-async-run', 'em-asm'],  // LatencyInterleaved's order
       start: m.latencyInterleaved,
@@ -79,7 +81,7 @@ async function main() {
       now: () => performance.timeOrigin + performance.now(),  // NowMs's clock
       log,
     })),
-    ...(await backpressure({
+    ...(only && only !== 'backpressure' ? [] : await backpressure({
       backend,
       impls: [{ name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) }],
       runs: quick ? 1 : 3,
