@@ -58,7 +58,7 @@ async function main() {
     factory,
     mainScriptUrl: new URL('../dist/web/anythread_bench.mjs', import.meta.url),
   });
-  const impls = [
+  const allImpls = [
     { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
     { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
     { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
@@ -68,7 +68,7 @@ async function main() {
   ];
   const only = params.get('only');  // e.g. ?only=latency, when investigating
   const impl = params.get('impl');  // e.g. ?only=throughput&impl=anythread
-  if (impl) impls.splice(0, impls.length, ...impls.filter((i) => i.name === impl));
+  const impls = impl ? allImpls.filter((i) => i.name === impl) : allImpls;
   const records = [
     ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, runs, total, log })),
     ...(only ? [] : await jsBaselines()),
