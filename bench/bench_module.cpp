@@ -99,12 +99,15 @@ void Produce(size_t producers, size_t total, Fn fn) {
 
 // --- anythread ------------------------------------------------------------
 
-// (cb, producers, total, batched, maxQueue, blocking)
+// (cb, producers, total, batched, maxQueue, blocking); batched: false, true
+// (arrays the callback keeps) or "lent" (lend_batches).
 Value Anythread(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
   ThreadsafeFunctionOptions options;
-  options.batched = info.Length() > 3 && info[3].IsBoolean() && info[3].AsBool();
+  options.lend_batches = info.Length() > 3 && info[3].IsString() && info[3].AsString() == "lent";
+  options.batched = options.lend_batches ||
+                    (info.Length() > 3 && info[3].IsBoolean() && info[3].AsBool());
   options.max_queue_size = Count(info, 4);
   const CallMode mode = info.Length() > 5 && info[5].IsBoolean() && info[5].AsBool()
                             ? CallMode::kBlocking

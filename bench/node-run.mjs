@@ -78,6 +78,7 @@ async function jsBaselines() {
 const anythread = [
   { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
   { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
+  { name: 'anythread-batched-lent', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, 'lent') },
 ];
 const baselines = backend === 'native'
   ? [

@@ -1,5 +1,5 @@
 // A profiling target (bench/NOTES.md): one implementation's throughput,
-// native, repeated. Arguments: producers (2), impl (anythread | batched |
+// native, repeated. Arguments: producers (2), impl (anythread | batched | lent |
 // napi-typed), calls per run (1,000,000), runs (10). Under perf:
 //   perf record -g node --perf-basic-prof bench/profile-native.mjs 2
 // Under callgrind (instructions, reproducible on a busy machine):
@@ -15,12 +15,13 @@ const runs = Number(process.argv[5] ?? 10);
 const starts = {
   anythread: (m) => (cb) => m.anythread(cb, producers, total, false),
   batched: (m) => (cb) => m.anythread(cb, producers, total, true),
+  lent: (m) => (cb) => m.anythread(cb, producers, total, 'lent'),
   'napi-typed': (m) => (cb) => m.napiTyped(cb, producers, total),
 };
 if (!starts[impl]) throw new TypeError(`impl must be one of ${Object.keys(starts).join(', ')}`);
 const dir = fileURLToPath(new URL('./dist', import.meta.url));
 const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: ['native'] });
 for (let r = 0; r < runs; r++) {
-  const ms = await timeUntilSeen(starts[impl](m), total, { batched: impl === 'batched' });
+  const ms = await timeUntilSeen(starts[impl](m), total, { batched: impl === 'batched' || impl === 'lent' });
   console.log(`${impl}, ${producers} producer(s): ${((total / ms) * 1000 / 1e6).toFixed(2)} M/s`);
 }

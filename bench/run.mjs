@@ -103,12 +103,16 @@ function targets(records) {
   for (const p of [1, 2]) {
     check(`native, per item, ${p} producer(s): anythread / napi-typed`, ratio('native', 'anythread', 'napi-typed', p), 3);
     check(`native, per item, ${p} producer(s): anythread / napi-lambda`, ratio('native', 'anythread', 'napi-lambda', p), 4);
-    check(`native, batched, ${p} producer(s): anythread-batched / napi-typed`, ratio('native', 'anythread-batched', 'napi-typed', p), 8);
+    for (const impl of ['anythread-batched', 'anythread-batched-lent']) {
+      check(`native, batched, ${p} producer(s): ${impl} / napi-typed`, ratio('native', impl, 'napi-typed', p), 8);
+    }
   }
   for (const backend of ['wasm', 'wasm-chromium']) {
     for (const p of [1, 2, 4]) {
       check(`${backend}, per item, ${p} producer(s): anythread / em-async-run`, ratio(backend, 'anythread', 'em-async-run', p), 10);
-      check(`${backend}, batched, ${p} producer(s): anythread-batched / em-async-run`, ratio(backend, 'anythread-batched', 'em-async-run', p), 15);
+      for (const impl of ['anythread-batched', 'anythread-batched-lent']) {
+        check(`${backend}, batched, ${p} producer(s): ${impl} / em-async-run`, ratio(backend, impl, 'em-async-run', p), 15);
+      }
     }
   }
   for (const [backend, base] of [['native', 'napi-typed'], ['wasm', 'em-async-run'], ['wasm-chromium', 'em-async-run']]) {

@@ -508,6 +508,41 @@ TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
 }
 
+// Lent batches: the callback sees the whole batch; once it returns, the
+// array is given back (EndLend: detached, so it reads as empty).
+TEST_F(TsfnTest, LentBatchesAreGivenBackWhenTheCallbackReturns) {
+  Recorder r;
+  std::vector<double> seen;
+  r.reply = [&](Env env, const std::vector<Value>& args) {
+    for (uint32_t i = 0; i < args[1].Length(); ++i) seen.push_back(args[1].Get(i).AsNumber());
+    return CallOutcome{false, Value::Undefined(env)};
+  };
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  options.lend_batches = true;
+  auto t = ThreadsafeFunction<uint32_t>::Create(env, r.fn(), options).value();
+  const int total = static_cast<int>(kMaxDrainPerTick) + 500;
+  for (int i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 2u);
+  for (auto& call : r.calls) {
+    ASSERT_EQ(call.size(), 2u);
+    EXPECT_TRUE(call[1].IsArray());
+    EXPECT_EQ(call[1].Length(), 0u);  // Given back.
+  }
+  ASSERT_EQ(seen.size(), static_cast<size_t>(total));
+  for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
+}
+
+TEST_F(TsfnTest, LendingBatchesNeedsBatchedDelivery) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.lend_batches = true;
+  auto t = ThreadsafeFunction<uint32_t>::Create(env, r.fn(), options);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, "InvalidArg");
+}
+
 // A batch of slow callbacks stops once it has taken kMaxDrainTime and yields
 // (the next wake-up delivers the rest, in order): on the numeric fast path
 // (the loop in JS, checking every 32 calls) and on the per-item path.

@@ -71,10 +71,11 @@ export interface RunStats {
 
 export interface ReliabilityModule {
   run(callback: (producer: number, seq: number) => void, options: RunOptions): Promise<RunStats>;
-  /** Queues `count` calls from the JS thread before anything drains. */
+  /** Queues `count` calls from the JS thread before anything drains.
+   * `lend`: batches are lent (ThreadsafeFunctionOptions::lend_batches). */
   flood(
     callback: (value: number | Float64Array) => void,
-    options: { count: number; converter: boolean; batched: boolean },
+    options: { count: number; converter: boolean; batched: boolean; lend?: boolean },
   ): number;
   /** Functions whose state is alive in the module (anythread::LiveThreadsafeFunctions). */
   liveFunctions(): number;

@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false },
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null },
 
   anythread_call__deps: ['$Emval', '$anythreadState'],
   anythread_call: function(fn, args) {
@@ -150,6 +150,54 @@ mergeInto(LibraryManager.library, {
   anythread_float64_array: function(values, n) {
     var base = values >> 3;
     return Emval.toHandle(HEAPF64.slice(base, base + n));
+  },
+
+  // Lent batches (ThreadsafeFunctionOptions::lend_batches). The kept
+  // ArrayBuffer is lent as a Float64Array view; when the callback returns,
+  // anythread_end_lend moves its memory into a new ArrayBuffer (transfer(),
+  // or structuredClone's transfer where the engine lacks it, as Node 20
+  // does: no copy either way) and keeps that one. The lent view's buffer is
+  // then detached: a callback that kept the array sees it empty, never
+  // later batches' values. A lend while the kept buffer is out (a loop
+  // started from inside a callback) gets a new buffer, detached the same
+  // way. A buffer the callback transferred away is simply replaced.
+  $anythreadDetach: function(buffer) {
+    return typeof buffer.transfer === 'function'
+      ? buffer.transfer()
+      : structuredClone(buffer, { transfer: [buffer] });
+  },
+  $anythreadBufferOf: function(array) {
+    if (!anythreadBufferOf.get) {
+      anythreadBufferOf.get = Object.getOwnPropertyDescriptor(
+        Object.getPrototypeOf(Float64Array.prototype), 'buffer').get;
+    }
+    return anythreadBufferOf.get.call(array);
+  },
+  anythread_lend_float64_array__deps: ['$Emval', '$anythreadState'],
+  anythread_lend_float64_array: function(values, n) {
+    var base = values >> 3;
+    var buffer = anythreadState.lent;
+    if (anythreadState.lentOut !== null) {
+      buffer = new ArrayBuffer(n * 8);
+    } else {
+      if (buffer === null || buffer.byteLength < n * 8) {
+        buffer = new ArrayBuffer(Math.max(n * 8, 512, buffer === null ? 0 : 2 * buffer.byteLength));
+      }
+      anythreadState.lent = null;
+      anythreadState.lentOut = buffer;
+    }
+    var array = new Float64Array(buffer, 0, n);
+    array.set(HEAPF64.subarray(base, base + n));
+    return Emval.toHandle(array);
+  },
+  anythread_end_lend__deps: ['$Emval', '$anythreadState', '$anythreadDetach', '$anythreadBufferOf'],
+  anythread_end_lend: function(handle) {
+    var buffer = anythreadBufferOf(Emval.toValue(handle));
+    var kept = buffer === anythreadState.lentOut;
+    if (kept) anythreadState.lentOut = null;
+    if (buffer.byteLength === 0) return;  // Transferred by the callback.
+    var moved = anythreadDetach(buffer);
+    if (kept) anythreadState.lent = moved;
   },
 
   anythread_new_promise__deps: ['$Emval'],

@@ -308,6 +308,24 @@ inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
   return Value(Napi::Value(env.raw(), array));
 }
 
+// A lent batch is a new ArrayBuffer that EndLend detaches: V8 then frees its
+// memory at once (no garbage collection needed), so the next batch's
+// allocation gets the same, already faulted-in, memory back from malloc.
+inline Value LendFloat64Array(Env env, const double* values, size_t n) {
+  return MakeFloat64Array(env, values, n);
+}
+
+inline void EndLend(Env env, const Value& array) {
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env.raw(), array.napi(), nullptr, nullptr, nullptr, &buffer,
+                               nullptr) != napi_ok) {
+    return;
+  }
+  bool detached = false;
+  napi_is_detached_arraybuffer(env.raw(), buffer, &detached);
+  if (!detached) napi_detach_arraybuffer(env.raw(), buffer);
+}
+
 namespace native_detail {
 
 // JS thread. A Float64Array of at least `length` elements for CallForEach:

@@ -50,6 +50,12 @@
 //                                   throwing one included. values has n + 1
 //                                   slots.
 //   MakeFloat64Array(env, values, n)  A new Float64Array copy.
+//   LendFloat64Array(env, values, n)  A Float64Array copy lent for one call;
+//   EndLend(env, array)             then detaches its buffer (the array
+//                                   reads as empty) and may reuse its
+//                                   memory for a later lend. A buffer the
+//                                   callee already detached (transferred)
+//                                   is left alone.
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.
 //   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,
 //                         {{method, fn}, ...}) for ANYTHREAD_MODULE.

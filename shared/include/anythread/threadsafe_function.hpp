@@ -56,7 +56,13 @@ struct ThreadsafeFunctionOptions {
   bool weak = false;          // true: does not keep the event loop alive.
   // Numeric payloads only: JS receives each drained batch as one
   // Float64Array, (batch) or (null, batch), instead of one call per item.
+  // The array is the callback's to keep: new memory for every batch.
   bool batched = false;
+  // With batched: the array is lent for the callback's duration only. When
+  // the callback returns, its buffer is detached (the array reads as empty
+  // from then on), and its memory serves later batches: no new memory per
+  // batch. A callback that needs values later copies them (batch.slice()).
+  bool lend_batches = false;
   // JS thread, exactly once, when the function is finalized (or the
   // environment torn down). May be empty.
   std::function<void()> finalizer;
@@ -244,7 +250,8 @@ class TsfnState final : public DrainTarget,
         fn_(Reference::Make(fn)),
         convert_(std::move(convert)),
         finalizer_(std::move(options.finalizer)),
-        batched_(options.batched) {
+        batched_(options.batched),
+        lend_(options.lend_batches) {
     live_states.fetch_add(1, std::memory_order_relaxed);
   }
   ~TsfnState() override { live_states.fetch_sub(1, std::memory_order_relaxed); }
@@ -360,6 +367,12 @@ class TsfnState final : public DrainTarget,
       numbers_.push_back(static_cast<double>(items[i].value()));
     }
     numbers_.push_back(0);  // The stop slot (see Abort).
+    if (batched_ && lend_) {
+      const Value lent = LendFloat64Array(env, numbers_.data(), run);
+      CallWithOne(env, fn, lent);
+      EndLend(env, lent);
+      return run;
+    }
     if (batched_) {
       CallWithOne(env, fn, MakeFloat64Array(env, numbers_.data(), run));
       return run;
@@ -449,6 +462,7 @@ class TsfnState final : public DrainTarget,
   Converter convert_;
   std::function<void()> finalizer_;
   const bool batched_;
+  const bool lend_;                 // Batches lent (LendFloat64Array).
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
   double* stop_slot_ = nullptr;     // Set by CallForEach while JS runs.
   // Set once in Start(), before any producer sees the queue.
@@ -492,6 +506,9 @@ class ThreadsafeFunction {
     if (options.batched && !(detail::kNumericPayload<T> && !convert)) {
       return Error(Status::kInvalidArg,
                    "Batched delivery needs a numeric payload and no converter");
+    }
+    if (options.lend_batches && !options.batched) {
+      return Error(Status::kInvalidArg, "lend_batches needs batched delivery");
     }
     const bool weak = options.weak;
     auto state =

@@ -20,13 +20,15 @@
 //                                  its handle (the last release closes)
 //   Resolves once every producer has finished and the function finalized.
 //
-//   flood(callback, { count, converter, batched }) -> number
+//   flood(callback, { count, converter, batched, lend }) -> number
 //     Queues callback(i) for i in [0, count) from the JS thread itself
 //     (NonBlocking, unbounded), before anything can drain, then releases;
 //     returns how many calls were accepted. Plain numbers go through the
 //     numeric fast path; with converter: true each goes through a converter
-//     (the per-item path); batched: true hands JS Float64Array batches. For
-//     the drain's yield bounds (count and time).
+//     (the per-item path); batched: true hands JS Float64Array batches,
+//     lent ones (detached when the callback returns) with lend: true (an
+//     optional boolean). For the drain's yield bounds (count and time), and
+//     for lent batches.
 //
 //   ticker(callback, { periodMs, count, weak }) -> undefined
 //     One thread calls callback(0, i) for i in [0, count), every periodMs,
@@ -446,9 +448,14 @@ Value FloodExport(const CallbackInfo& info) {
     return Throw(env, ErrorKind::kTypeError,
                  "options.converter and options.batched must be booleans");
   }
+  Value lend = info[1].Get("lend");
+  if (!lend.IsUndefined() && !lend.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError, "options.lend must be a boolean");
+  }
   using Numbers = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
   anythread::ThreadsafeFunctionOptions options;
   options.batched = batched.AsBool();
+  options.lend_batches = lend.IsBoolean() && lend.AsBool();
   auto tsfn = converter.AsBool()
                   ? Numbers::Create(env, info[0], options,
                                     [](Env env, uint32_t& v) -> Result<Args> {

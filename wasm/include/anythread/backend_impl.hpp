@@ -42,6 +42,9 @@ int anythread_for_each(anythread_em_val fn, const double* values, int n, int lea
                        double budget_ms);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_float64_array(const double* values, int n);
+// See LendFloat64Array and EndLend.
+anythread_em_val anythread_lend_float64_array(const double* values, int n);
+void anythread_end_lend(anythread_em_val array);
 // A JS function calling the exported function at `fn` (see MakeFunction).
 anythread_em_val anythread_make_function(const char* name, void* fn);
 void anythread_keep_alive(int delta);    // Node: hold the event loop if > 0.
@@ -184,6 +187,16 @@ inline Value MakeFloat64Array(Env, const double* values, size_t n) {
   return emscripten::val::take_ownership(
       anythread_float64_array(values, static_cast<int>(n)));
 }
+
+// A lent batch is a view over an ArrayBuffer the instance keeps; EndLend
+// detaches that buffer by moving its memory into a new ArrayBuffer, which
+// the next lend uses (anythread_glue.js): no new memory per batch.
+inline Value LendFloat64Array(Env, const double* values, size_t n) {
+  return emscripten::val::take_ownership(
+      anythread_lend_float64_array(values, static_cast<int>(n)));
+}
+
+inline void EndLend(Env, const Value& array) { anythread_end_lend(array.val().as_handle()); }
 
 // Main thread. The core's per-runtime slots (one runtime per instance).
 inline std::shared_ptr<void>& EnvSlot(Env, EnvSlotId id) {

@@ -320,6 +320,13 @@ inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
   return a;
 }
 
+inline Value LendFloat64Array(Env env, const double* values, size_t n) {
+  return MakeFloat64Array(env, values, n);
+}
+
+// Like detaching: the array reads as empty from then on.
+inline void EndLend(Env, const Value& array) { array.data()->items.clear(); }
+
 // Like the real backends: the loop reads the stop slot before each call,
 // and stops every 32 calls once `budget_ms` have passed.
 inline size_t CallForEach(Env env, const Value& fn, bool leading_null,

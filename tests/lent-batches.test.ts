@@ -1,0 +1,114 @@
+// Lent batches (ThreadsafeFunctionOptions::lend_batches): batched delivery
+// whose Float64Array is the callback's only while it runs. When the callback
+// returns, the array's buffer is detached, so an array kept past that point
+// reads as empty instead of showing later batches' values; its memory serves
+// the next batch. Batches that are not lent stay the callback's. Every call
+// here is queued from the JS thread before anything drains, so a flood of
+// 40,000 arrives as three batches (16,384 at most per wake-up). On every
+// backend.
+import { describe, expect, test } from 'vitest';
+import { backends } from './helpers/backends';
+import { reliability } from './reliability/harness';
+
+const COUNT = 40_000;
+
+/** Floods `count` calls into `onBatch` (lent or not) and resolves once every
+ * value has arrived, with the values in arrival order. */
+async function flood(
+  m: Awaited<ReturnType<typeof reliability>>,
+  lend: boolean,
+  onBatch: (batch: Float64Array) => void,
+  count = COUNT,
+) {
+  const values: number[] = [];
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const callback = (v: number | Float64Array) => {
+    if (!(v instanceof Float64Array)) throw new TypeError(`expected a Float64Array, got ${typeof v}`);
+    for (const x of v) values.push(x);
+    onBatch(v);
+    if (values.length === count) resolve();
+  };
+  expect(m.flood(callback, { count, converter: false, batched: true, lend })).toBe(count);
+  await done;
+  return values;
+}
+
+const inOrder = (values: number[], count = COUNT) =>
+  values.length === count && values.every((v, i) => v === i);
+
+describe.each(backends)('%s', (backend) => {
+  test('lent batches carry every value in order and read as empty once their callback returned', async () => {
+    const m = await reliability(backend);
+    const kept: Float64Array[] = [];
+    const lengthsInside: number[] = [];
+    const earlierEmptyInside: boolean[] = [];
+    const values = await flood(m, true, (batch) => {
+      lengthsInside.push(batch.length);
+      // The previous batch's callback has returned: its array is detached.
+      if (kept.length > 0) {
+        const previous = kept[kept.length - 1];
+        earlierEmptyInside.push(previous.length === 0 && previous.buffer.byteLength === 0);
+      }
+      kept.push(batch);
+    });
+    expect(inOrder(values)).toBe(true);
+    expect(lengthsInside.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...lengthsInside)).toBe(16_384);
+    expect(earlierEmptyInside).toEqual(new Array(kept.length - 1).fill(true));
+    for (const batch of kept) {
+      expect(batch.length).toBe(0);
+      expect(batch.buffer.byteLength).toBe(0);
+    }
+  });
+
+  test('a copy made inside the callback (slice) keeps its values', async () => {
+    const m = await reliability(backend);
+    const copies: Float64Array[] = [];
+    await flood(m, true, (batch) => copies.push(batch.slice()));
+    const fromCopies = copies.flatMap((c) => Array.from(c));
+    expect(inOrder(fromCopies)).toBe(true);
+  });
+
+  test('a callback may transfer a lent buffer away; later batches still arrive whole', async () => {
+    const m = await reliability(backend);
+    const moved: { buffer: ArrayBuffer; length: number; first: number }[] = [];
+    const values = await flood(m, true, (batch) => {
+      if (moved.length < 2) {
+        // Transferred out of the array: the engine detaches it at once.
+        const length = batch.length;
+        const first = batch[0];
+        const buffer = structuredClone(batch.buffer, { transfer: [batch.buffer] });
+        expect(batch.length).toBe(0);
+        moved.push({ buffer, length, first });
+      }
+    });
+    expect(inOrder(values)).toBe(true);
+    // What was transferred is the caller's for good: the values as delivered.
+    expect(moved.length).toBe(2);
+    for (const { buffer, length, first } of moved) {
+      const view = new Float64Array(buffer, 0, length);
+      expect(Array.from(view)).toEqual(Array.from({ length }, (_, i) => first + i));
+    }
+  });
+
+  test('batches that are not lent stay the callback\'s', async () => {
+    const m = await reliability(backend);
+    const kept: Float64Array[] = [];
+    const values = await flood(m, false, (batch) => kept.push(batch));
+    expect(inOrder(values)).toBe(true);
+    const fromKept = kept.flatMap((b) => Array.from(b));
+    expect(inOrder(fromKept)).toBe(true);
+  });
+
+  test('lend needs batched delivery, and a boolean', async () => {
+    const m = await reliability(backend);
+    const cb = () => {};
+    expect(() => m.flood(cb, { count: 1, converter: false, batched: false, lend: true })).toThrow(
+      /lend_batches needs batched delivery/,
+    );
+    expect(() =>
+      m.flood(cb, { count: 1, converter: false, batched: true, lend: 'yes' as unknown as boolean }),
+    ).toThrow(TypeError);
+  });
+});
