@@ -103,15 +103,20 @@ export function timeUntilSeen(start, total, { batched = false, timeoutMs = 60_00
   });
 }
 
-// (a) throughput: calls/s for each implementation x producer count.
+// (a) throughput: calls/s for each implementation x producer count. Each
+// pair first makes one run that is not recorded: the first run of a pair
+// pays for what later ones find ready (JIT compilation, new threads, wasm
+// memory growth, queue rings on new pages), and it cost every
+// implementation, baselines too, up to 3x (bench/NOTES.md). Without it that
+// cost fell on whichever pair came first in a process.
 export async function throughput({ backend, impls, producers = [1, 2, 4], runs = 5, total = TOTAL, log }) {
   const out = [];
   for (const impl of impls) {
     for (const p of impl.ceiling ? [0] : producers) {
       const values = [];
-      for (let r = 0; r < runs; r++) {
+      for (let r = -1; r < runs; r++) {
         const ms = await timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
-        values.push((total / ms) * 1000);
+        if (r >= 0) values.push((total / ms) * 1000);
       }
       const rec = record('throughput', backend, impl.name, p, 'calls/s', values);
       log?.(`${backend} throughput ${impl.name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);

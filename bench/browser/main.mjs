@@ -35,14 +35,14 @@ async function jsBaselines() {
     for (const p of [1, 2, 4]) {
       const workers = Array.from({ length: p }, () => new Worker(url));
       const values = [];
-      for (let r = 0; r < runs; r++) {
+      for (let r = -1; r < runs; r++) {  // r = -1: the warm-up (throughput())
         const ms = await timeUntilSeen((cb) => {
           workers.forEach((w, i) => {
             w.onmessage = (e) => cb(e.data);
             w.postMessage({ count: Math.floor(total * (i + 1) / p) - Math.floor(total * i / p), batch });
           });
         }, total, { batched: batch !== 1 });
-        values.push((total / ms) * 1000);
+        if (r >= 0) values.push((total / ms) * 1000);
       }
       workers.forEach((w) => w.terminate());
       const rec = record('throughput', backend, name, p, 'calls/s', values);
@@ -70,8 +70,10 @@ async function main() {
   const only = params.get('only');  // e.g. ?only=latency, when investigating
   const impl = params.get('impl');  // e.g. ?only=throughput&impl=anythread
   const impls = impl ? allImpls.filter((i) => i.name === impl) : allImpls;
+  // e.g. ?only=throughput&producers=1 (throughput only)
+  const producers = params.get('producers') ? [Number(params.get('producers'))] : undefined;
   const records = [
-    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, runs, total, log })),
+    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, producers, runs, total, log })),
     ...(only ? [] : await jsBaselines()),
     ...(only && only !== 'latency' ? [] : await latency({
       backend,
