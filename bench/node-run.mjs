@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModule } from 'anythread';
-import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL } from './scenarios.mjs';
+import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL, warmUp } from './scenarios.mjs';
 
 const backend = process.argv[2];
 const quick = process.argv.includes('--quick');  // A smoke run: tiny sizes.
@@ -62,10 +62,9 @@ async function jsBaselines() {
     for (const p of [1, 2, 4]) {
       await impl.prepare(p);
       const values = [];
-      for (let r = -1; r < runs; r++) {  // r = -1: the warm-up (throughput())
-        const ms = await timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
-        if (r >= 0) values.push((total / ms) * 1000);
-      }
+      const once = () => timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
+      await warmUp(once, quick ? 0 : 1000);
+      for (let r = 0; r < runs; r++) values.push((total / (await once())) * 1000);
       await impl.finish();
       const rec = record('throughput', backend, impl.name, p, 'calls/s', values);
       log(`${backend} throughput ${impl.name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
@@ -222,7 +221,7 @@ if (latencyOnly) {
   process.stdout.write(JSON.stringify(result), () => process.exit(0));
 } else {
   const records = [
-    ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log })),
+    ...(await throughput({ backend, impls: [...anythread, ...baselines], runs, total, log, warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000 })),
     ...(await jsBaselines()),
     ...(await latencyAcrossProcesses()),
     ...(await backpressure({ backend, impls: backpressureImpls, runs: quick ? 1 : 3, total, log })),

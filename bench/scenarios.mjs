@@ -103,21 +103,33 @@ export function timeUntilSeen(start, total, { batched = false, timeoutMs = 60_00
   });
 }
 
-// (a) throughput: calls/s for each implementation x producer count. Each
-// pair first makes one run that is not recorded: the first run of a pair
-// pays for what later ones find ready (JIT compilation, new threads, wasm
-// memory growth, queue rings on new pages), and it cost every
-// implementation, baselines too, up to 3x (bench/NOTES.md). Without it that
-// cost fell on whichever pair came first in a process.
-export async function throughput({ backend, impls, producers = [1, 2, 4], runs = 5, total = TOTAL, log }) {
+// Unrecorded warm-up runs of `runOnce` (which resolves once a run is over):
+// at least one, and more until `minMs` have passed. The first run of an
+// implementation and producer count pays for what later ones find ready
+// (JIT compilation, new threads, wasm memory growth, queue rings on new
+// pages), and a page or process just started runs everything slower for
+// some seconds: in Chromium whichever pair ran first in a page measured
+// about half what it did third, whatever the implementation (bench/NOTES.md).
+export async function warmUp(runOnce, minMs = 1000) {
+  const until = performance.now() + minMs;
+  do await runOnce(); while (performance.now() < until);
+}
+
+// (a) throughput: calls/s for each implementation x producer count, each
+// pair after its warm-up (the first pair's `settleMs` long, the others'
+// `warmUpMs`).
+export async function throughput({
+  backend, impls, producers = [1, 2, 4], runs = 5, total = TOTAL, log, warmUpMs = 1000, settleMs = 3000,
+}) {
   const out = [];
+  let first = true;
   for (const impl of impls) {
     for (const p of impl.ceiling ? [0] : producers) {
       const values = [];
-      for (let r = -1; r < runs; r++) {
-        const ms = await timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
-        if (r >= 0) values.push((total / ms) * 1000);
-      }
+      const once = () => timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
+      await warmUp(once, first ? settleMs : warmUpMs);
+      first = false;
+      for (let r = 0; r < runs; r++) values.push((total / (await once())) * 1000);
       const rec = record('throughput', backend, impl.name, p, 'calls/s', values);
       log?.(`${backend} throughput ${impl.name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
       out.push(rec);

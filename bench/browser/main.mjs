@@ -2,7 +2,7 @@
 // baselines in this page; results go to window.__benchResults.
 import { loadModule } from 'anythread';
 import factory from '../dist/web/anythread_bench.mjs';
-import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL } from '../scenarios.mjs';
+import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL, warmUp } from '../scenarios.mjs';
 
 const params = new URLSearchParams(location.search);
 const quick = params.has('quick');
@@ -35,15 +35,14 @@ async function jsBaselines() {
     for (const p of [1, 2, 4]) {
       const workers = Array.from({ length: p }, () => new Worker(url));
       const values = [];
-      for (let r = -1; r < runs; r++) {  // r = -1: the warm-up (throughput())
-        const ms = await timeUntilSeen((cb) => {
-          workers.forEach((w, i) => {
-            w.onmessage = (e) => cb(e.data);
-            w.postMessage({ count: Math.floor(total * (i + 1) / p) - Math.floor(total * i / p), batch });
-          });
-        }, total, { batched: batch !== 1 });
-        if (r >= 0) values.push((total / ms) * 1000);
-      }
+      const once = () => timeUntilSeen((cb) => {
+        workers.forEach((w, i) => {
+          w.onmessage = (e) => cb(e.data);
+          w.postMessage({ count: Math.floor(total * (i + 1) / p) - Math.floor(total * i / p), batch });
+        });
+      }, total, { batched: batch !== 1 });
+      await warmUp(once, quick ? 0 : 1000);
+      for (let r = 0; r < runs; r++) values.push((total / (await once())) * 1000);
       workers.forEach((w) => w.terminate());
       const rec = record('throughput', backend, name, p, 'calls/s', values);
       log(`${backend} throughput ${name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
@@ -68,12 +67,16 @@ async function main() {
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
   const only = params.get('only');  // e.g. ?only=latency, when investigating
-  const impl = params.get('impl');  // e.g. ?only=throughput&impl=anythread
-  const impls = impl ? allImpls.filter((i) => i.name === impl) : allImpls;
+  // e.g. ?only=throughput&impl=anythread, or a comma-separated list, run in
+  // its order.
+  const impl = params.get('impl');
+  const impls = impl
+    ? impl.split(',').map((name) => allImpls.find((i) => i.name === name)).filter(Boolean)
+    : allImpls;
   // e.g. ?only=throughput&producers=1 (throughput only)
   const producers = params.get('producers') ? [Number(params.get('producers'))] : undefined;
   const records = [
-    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, producers, runs, total, log })),
+    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, producers, runs, total, log, warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000 })),
     ...(only ? [] : await jsBaselines()),
     ...(only && only !== 'latency' ? [] : await latency({
       backend,
