@@ -115,25 +115,41 @@ export async function warmUp(runOnce, minMs = 1000) {
   do await runOnce(); while (performance.now() < until);
 }
 
-// (a) throughput: calls/s for each implementation x producer count, each
-// pair after its warm-up (the first pair's `settleMs` long, the others'
-// `warmUpMs`).
+// (a) throughput: calls/s for each implementation x producer count. For
+// each producer count, every implementation warms up (the first one in a
+// process or page for `settleMs`, the others for `warmUpMs`), then the
+// recorded runs take turns: round r runs each implementation once, in an
+// order rotating with r. These VMs have slow spells of several runs (page
+// faults on memory the host took back; bench/NOTES.md): taking turns, every
+// implementation meets them alike, where one after another the spell fell
+// on whichever ran then. Ceilings (no producers) take turns among
+// themselves.
 export async function throughput({
   backend, impls, producers = [1, 2, 4], runs = 5, total = TOTAL, log, warmUpMs = 1000, settleMs = 3000,
 }) {
+  const groups = producers.map((p) => [p, impls.filter((impl) => !impl.ceiling)]);
+  groups.push([0, impls.filter((impl) => impl.ceiling)]);
   const out = [];
   let first = true;
-  for (const impl of impls) {
-    for (const p of impl.ceiling ? [0] : producers) {
-      const values = [];
-      const once = () => timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
-      await warmUp(once, first ? settleMs : warmUpMs);
+  for (const [p, group] of groups) {
+    if (group.length === 0) continue;
+    const once = (impl) => timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
+    for (const impl of group) {
+      await warmUp(() => once(impl), first ? settleMs : warmUpMs);
       first = false;
-      for (let r = 0; r < runs; r++) values.push((total / (await once())) * 1000);
-      const rec = record('throughput', backend, impl.name, p, 'calls/s', values);
+    }
+    const values = group.map(() => []);
+    for (let r = 0; r < runs; r++) {
+      for (let k = 0; k < group.length; k++) {
+        const j = (k + r) % group.length;
+        values[j].push((total / (await once(group[j]))) * 1000);
+      }
+    }
+    group.forEach((impl, j) => {
+      const rec = record('throughput', backend, impl.name, p, 'calls/s', values[j]);
       log?.(`${backend} throughput ${impl.name} p=${p}: ${(rec.median / 1e6).toFixed(2)} M/s`);
       out.push(rec);
-    }
+    });
   }
   return out;
 }
