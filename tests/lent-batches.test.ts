@@ -101,6 +101,32 @@ describe.each(backends)('%s', (backend) => {
     expect(inOrder(fromKept)).toBe(true);
   });
 
+  // In wasm the glue detaches with ArrayBuffer.prototype.transfer or
+  // structuredClone; an engine with neither must still deliver, never throw
+  // through wasm: the arrays are then simply not lent. Natively Node-API
+  // detaches by itself (napi_detach_arraybuffer), so there is no such case.
+  test.skipIf(backend === 'native')(
+    'wasm only (natively Node-API always detaches): without a way to detach, lent arrays stay the callback\'s',
+    async () => {
+      const m = await reliability(backend);
+      const g = globalThis as { structuredClone?: unknown };
+      const savedClone = g.structuredClone;
+      const savedTransfer = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'transfer');
+      g.structuredClone = undefined;
+      if (savedTransfer) delete (ArrayBuffer.prototype as { transfer?: unknown }).transfer;
+      try {
+        const kept: Float64Array[] = [];
+        const values = await flood(m, true, (batch) => kept.push(batch));
+        expect(inOrder(values)).toBe(true);
+        expect(kept.length).toBeGreaterThanOrEqual(3);
+        expect(inOrder(kept.flatMap((b) => Array.from(b)))).toBe(true);
+      } finally {
+        g.structuredClone = savedClone;
+        if (savedTransfer) Object.defineProperty(ArrayBuffer.prototype, 'transfer', savedTransfer);
+      }
+    },
+  );
+
   test('lend needs batched delivery, and a boolean', async () => {
     const m = await reliability(backend);
     const cb = () => {};

@@ -161,6 +161,8 @@ mergeInto(LibraryManager.library, {
   // later batches' values. A lend while the kept buffer is out (a loop
   // started from inside a callback) gets a new buffer, detached the same
   // way. A buffer the callback transferred away is simply replaced.
+  // Where the engine cannot detach at all, the array stays the callback's
+  // and its buffer is not reused.
   $anythreadDetach: function(buffer) {
     return typeof buffer.transfer === 'function'
       ? buffer.transfer()
@@ -196,8 +198,15 @@ mergeInto(LibraryManager.library, {
     var kept = buffer === anythreadState.lentOut;
     if (kept) anythreadState.lentOut = null;
     if (buffer.byteLength === 0) return;  // Transferred by the callback.
-    var moved = anythreadDetach(buffer);
-    if (kept) anythreadState.lent = moved;
+    try {
+      var moved = anythreadDetach(buffer);
+      if (kept) anythreadState.lent = moved;
+    } catch (e) {
+      // An engine that cannot detach (neither transfer() nor
+      // structuredClone): the array stays the callback's, and its memory is
+      // never lent again (the next lend takes a new buffer). No throw
+      // unwinds through wasm.
+    }
   },
 
   anythread_new_promise__deps: ['$Emval'],
