@@ -7,9 +7,9 @@
 // in Node on Emscripten 3.1.6: one thread locking and unlocking around a
 // 24-byte store, about 43 M/s with std::mutex, 65-70 M/s with an atomic
 // flag). When it is contended (the JS thread taking every stripe for a
-// moment, more threads than stripes) a waiter spins briefly and then sleeps
-// on a condition variable, so producers that outnumber the cores do not
-// burn the time the holder needs.
+// moment, more threads than stripes) a waiter spins for a few microseconds
+// and then sleeps on a condition variable, so producers that outnumber the
+// cores do not burn the time the holder needs.
 //
 // A bounded queue's single stripe is contended by design (producers wait
 // for room in it), so there StripeLock is a plain std::mutex (UseMutex): in
@@ -82,9 +82,19 @@ class StripeLock {
 
  private:
   void LockSlow() {
-    // The holder usually lets go within a few dozen instructions.
-    for (int i = 0; i < 128; ++i) {
+    // The holder usually lets go within a few dozen instructions, but a
+    // producer in a tight loop takes its lock again at once: the lock is
+    // free only for moments, and the JS thread's LockAll() may need many
+    // looks to catch one. Sleeping instead costs far more than the wait: a
+    // futex wait and wake-up, then a wake syscall in the holder's unlock.
+    // Natively, with one producer flooding a function, a spin of 128 plain
+    // loads gave up often enough that the drain's fixed cost per wake-up
+    // (about 3 us taking and releasing the locks) rose to 10-20 us, and
+    // calls/s halved; up to kSpins pauses (about 5 us on our VMs) before
+    // sleeping doubled throughput, per item and batched (bench/NOTES.md).
+    for (int i = 0; i < kSpins; ++i) {
       if (state_.load(std::memory_order_relaxed) == 0 && try_lock()) return;
+      Relax();
     }
     std::unique_lock<std::mutex> guard(sleep_->mutex);
     // Taking it as 2 (not 1) keeps the wake-up chain going for any other
@@ -93,6 +103,14 @@ class StripeLock {
       sleep_->wake.wait(guard);
     }
   }
+
+#if defined(__x86_64__) || defined(__i386__)
+  static constexpr int kSpins = 256;
+  static void Relax() { __builtin_ia32_pause(); }  // ~20 ns on our VMs.
+#else
+  static constexpr int kSpins = 128;  // Plain loads, as measured in wasm.
+  static void Relax() {}
+#endif
 
   struct Sleep {
     std::mutex mutex;  // UseMutex(): the lock itself.
