@@ -25,9 +25,11 @@
 //   `finalize()` (which closes the doorbell): a drain cannot finalize while
 //   a producer is between its unlock and its ring (that producer set
 //   `scheduled_`, so no drain was running and none starts before its ring),
-//   but EnvTeardown() can. Every other ring (Release, Abort, the drain's
-//   own) happens under the locks. So once finalization is done, no producer
-//   can touch the doorbell again, and the backend may close it.
+//   but EnvTeardown() can. The drain's own ring also comes after it lets
+//   go, on the owner thread, where nothing can finalize in between. Every
+//   other ring (Release, Abort) happens under the locks. So once
+//   finalization is done, no producer can touch the doorbell again, and the
+//   backend may close it.
 // - The handoff: in an unbounded queue, the call that takes the ring (it
 //   found no drain scheduled, so the queue was empty) does not go into its
 //   stripe's ring but into a slot of its own, on the line the producer
@@ -48,7 +50,8 @@
 // - Drain() takes at most kMaxDrainPerTick items per wake-up and rings again
 //   if more remain, so a flood of calls cannot starve the event loop. While
 //   it delivers, `scheduled_` stays set, so producers do not ring; the drain
-//   rings at its end, under the lock, for anything queued meanwhile. Only
+//   rings at its end, once it has let go of the locks, for anything queued
+//   meanwhile (it took the ring under them). Only
 //   that ring comes from the owner thread, where a backend can make it yield
 //   to the event loop (a producer's ring would be run in the same turn).
 // - The owner takes each stripe's whole queue at once by swapping it with its
@@ -418,6 +421,7 @@ class CallQueue {
       }
     }
     size_t delivered = 0;
+    bool ring_again = false;
     if (!finalize_now && !batch_.empty()) {
       delivered = deliver(batch_.data(), batch_.size());
       assert(delivered <= batch_.size());
@@ -475,8 +479,9 @@ class CallQueue {
           finalize_now = true;
         } else if (queued || taken > 0 || reentered_) {
           // More to do (left over, queued meanwhile, or a re-entered drain
-          // consumed a ring): yield to the event loop and come back.
-          RingLocked();
+          // consumed a ring): yield to the event loop and come back. The
+          // ring itself waits until the locks are let go (see below).
+          ring_again = TakeRingLocked();
         }
       }
       if (max_queue_size_ != 0 && taken_count_ != taken) {
@@ -486,6 +491,13 @@ class CallQueue {
       reentered_ = false;
       if (finalize_now) room_.notify_all();
     }
+    // The drain's own ring, after letting go of the locks, as a producer's
+    // (see the essay above): in wasm it is a JS call on the main thread
+    // (anythread_schedule), and a producer that found its stripe held that
+    // long slept on it, to be woken by a notify when we let go. No
+    // finalization can come between (it happens only on this thread), and
+    // draining_ is still set, so a re-entered drain is still only noted.
+    if (ring_again) RingTaken();
     batch_.clear();  // Delivered (moved-from) items, and a dropped rest.
     DestroyDropped();
     draining_ = false;
