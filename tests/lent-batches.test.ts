@@ -62,6 +62,34 @@ describe.each(backends)('%s', (backend) => {
     }
   });
 
+  // The memory a batch is lent from is the module's, not the function's (in
+  // wasm one buffer serves every lent function in turn): two functions'
+  // batches, interleaved, must each arrive whole and in order, and each
+  // array still reads as empty once its callback returned.
+  test('two lent functions draining in turn each get their own values, in order', async () => {
+    const m = await reliability(backend);
+    const kept: Float64Array[] = [];
+    const sources: string[] = [];
+    const onBatch = (name: string) => (batch: Float64Array) => {
+      kept.push(batch);
+      sources.push(name);
+    };
+    const [a, b] = await Promise.all([
+      flood(m, true, onBatch('a')),
+      flood(m, true, onBatch('b'), 30_000),
+    ]);
+    expect(inOrder(a)).toBe(true);
+    expect(inOrder(b, 30_000)).toBe(true);
+    // They did take turns: some batch of one came between two of the other.
+    const firstB = sources.indexOf('b');
+    expect(firstB).toBeGreaterThan(0);
+    expect(sources.lastIndexOf('a')).toBeGreaterThan(firstB);
+    for (const batch of kept) {
+      expect(batch.length).toBe(0);
+      expect(batch.buffer.byteLength).toBe(0);
+    }
+  });
+
   test('a copy made inside the callback (slice) keeps its values', async () => {
     const m = await reliability(backend);
     const copies: Float64Array[] = [];
