@@ -658,5 +658,84 @@ TEST_F(TsfnTest, EveryKindOfCallSurvivesRingGrowthDeliveryAndDrops) {
   }
 }
 
+// A queued call's item, in both layouts: one word for a small trivially
+// copyable payload on a 64-bit machine, the payload and a word otherwise.
+// Moves hand over the value and the extra (completion, error); a moved-from
+// item owns nothing (ASan's leak check and UBSan watch the deletes).
+struct CountingCompletion final : detail::Completion {
+  explicit CountingCompletion(int* alive) : alive_(alive) { ++*alive_; }
+  ~CountingCompletion() override { --*alive_; }
+  void Returned(Env, const Value&) override {}
+  void Threw(Env, const Value&) override {}
+  void Failed(Error) override {}
+  int* alive_;
+};
+
+template <typename T>
+void CheckCallItem(T a, T b) {
+  using Item = detail::CallItem<T>;
+  int alive = 0;
+  {
+    Item plain(T{a});
+    EXPECT_TRUE(plain.plain());
+    EXPECT_TRUE(plain.has_value());
+    EXPECT_EQ(plain.value(), a);
+    EXPECT_EQ(plain.extra(), nullptr);
+    EXPECT_EQ(plain.done(), nullptr);
+    Item moved(std::move(plain));
+    EXPECT_TRUE(moved.plain());
+    EXPECT_EQ(moved.value(), a);
+
+    Item with_done(T{b}, std::make_unique<CountingCompletion>(&alive));
+    EXPECT_EQ(alive, 1);
+    EXPECT_FALSE(with_done.plain());
+    EXPECT_TRUE(with_done.has_value());
+    EXPECT_EQ(with_done.value(), b);
+    ASSERT_NE(with_done.done(), nullptr);
+    Item moved_done(std::move(with_done));
+    EXPECT_EQ(alive, 1);
+    EXPECT_EQ(moved_done.value(), b);
+    EXPECT_NE(moved_done.done(), nullptr);
+    EXPECT_EQ(with_done.done(), nullptr);  // NOLINT: the moved-from owns nothing.
+
+    Item failed(typename Item::Failed{}, Error("E", "boom"),
+                std::make_unique<CountingCompletion>(&alive));
+    EXPECT_EQ(alive, 2);
+    EXPECT_FALSE(failed.plain());
+    EXPECT_FALSE(failed.has_value());
+    ASSERT_NE(failed.extra(), nullptr);
+    ASSERT_TRUE(failed.extra()->error.has_value());
+    EXPECT_EQ(failed.extra()->error->reason, "boom");
+    Item moved_failed(std::move(failed));
+    EXPECT_FALSE(moved_failed.has_value());
+    EXPECT_EQ(moved_failed.extra()->error->code, "E");
+    EXPECT_NE(moved_failed.done(), nullptr);
+
+    Item failed_alone(typename Item::Failed{}, Error("lonely"), nullptr);
+    EXPECT_FALSE(failed_alone.has_value());
+    EXPECT_EQ(failed_alone.done(), nullptr);
+  }
+  EXPECT_EQ(alive, 0);  // Every extra was deleted, and once.
+}
+
+TEST(CallItemTest, OneWordLayoutForSmallPayloadsOn64Bit) {
+  static_assert(detail::kOneWordCallItem<uint32_t> == (sizeof(void*) == 8), "");
+  static_assert(detail::kOneWordCallItem<float> == (sizeof(void*) == 8), "");
+  static_assert(!detail::kOneWordCallItem<double>, "8 bytes leave no room for the tag");
+  static_assert(!detail::kOneWordCallItem<std::string>, "not trivially copyable");
+  EXPECT_EQ(sizeof(detail::CallItem<uint32_t>), sizeof(void*) == 8 ? 8u : 2 * sizeof(void*));
+  EXPECT_EQ(sizeof(detail::CallItem<int16_t>), sizeof(void*) == 8 ? 8u : 2 * sizeof(void*));
+  CheckCallItem<uint32_t>(7u, 0xFFFFFFFFu);  // Every bit of the payload set.
+  CheckCallItem<int32_t>(-1, 0);
+  CheckCallItem<float>(1.5f, -0.0f);
+  CheckCallItem<uint8_t>(uint8_t{1}, uint8_t{255});
+}
+
+TEST(CallItemTest, PayloadAndWordLayoutOtherwise) {
+  CheckCallItem<double>(0.25, -1e300);
+  CheckCallItem<uint64_t>(~uint64_t{0}, 1);
+  CheckCallItem<std::string>(std::string(100, 'x'), std::string("y"));
+}
+
 }  // namespace
 }  // namespace anythread
