@@ -173,33 +173,17 @@ struct CallExtra {
 };
 
 // One queued call: a value or a native error, and what to do with the JS
-// result. Every producer's write and every drain's read moves the ring's
-// cache lines between cores, and a backlog holds one item per call, so a
-// plain call (a value, fire-and-forget: the hot path) is as small as it can
-// be. Anything else is in one CallExtra, allocated only for calls that carry
-// an error or a completion.
+// result. A plain call (a value, fire-and-forget: the hot path) is its
+// payload and one null word: 8 bytes for a 4-byte payload in wasm, 16
+// natively. Every producer's write and every drain's read moves the ring's
+// cache lines between cores, so fewer bytes per call is more calls per
+// line (bench/NOTES.md). Anything else is in one CallExtra, allocated only
+// for calls that carry an error or a completion.
 //
-// Two layouts. A payload of up to 4 bytes that is trivially copyable, on a
-// 64-bit machine, makes a one-word item (OneWordCallItem below): 8 bytes a
-// call, as a node-addon-api queue entry. Any other payload is followed by one
-// word: 8 bytes for a 4-byte payload in wasm, payload plus 8 natively.
+// The word is the CallExtra's address with bit 0 set when there is no
+// value (an error call). A moved-from item keeps that bit, so its
+// destructor still knows whether a T lives in it.
 template <typename T>
-constexpr bool kOneWordCallItem =
-    sizeof(void*) == 8 && sizeof(T) <= sizeof(uint32_t) &&
-    alignof(T) <= alignof(uint32_t) && std::is_trivially_copyable<T>::value &&
-    std::is_trivially_destructible<T>::value;
-
-// What a one-word item's call with a completion carries: its value too.
-template <typename T>
-struct CallExtraWithValue : CallExtra {
-  T value;
-};
-
-// The general layout: the payload, then a word that is the CallExtra's
-// address with bit 0 set when there is no value (an error call). A
-// moved-from item keeps that bit, so its destructor still knows whether a T
-// lives in it.
-template <typename T, bool kOneWord = kOneWordCallItem<T>>
 class CallItem {
  public:
   explicit CallItem(T&& value) : bits_(0) { new (&value_) T(std::move(value)); }
@@ -239,79 +223,8 @@ class CallItem {
   };
   uintptr_t bits_;
 };
-
-// The one-word layout: two 32-bit halves. A plain call is the tag 1 and its
-// payload. Any other call is the address of its CallExtra, split in halves
-// (shifts, not the bytes, so the byte order does not matter), with bit 1 of
-// the low half set when there is no value (an error call); a call with a
-// value and a completion keeps its value in the extra (CallExtraWithValue).
-// An aligned address has bit 0 clear, so it never reads as the tag. A
-// moved-from item reads as plain, as in the general layout: it holds no
-// extra, and its payload is trivial, so nothing is left to destroy.
-template <typename T>
-class CallItem<T, true> {
- public:
-  explicit CallItem(T&& value) : lo_(kPlain) { new (&value_) T(value); }
-  CallItem(T&& value, std::unique_ptr<Completion> done) : CallItem(std::move(value)) {
-    if (done) {
-      Store(new CallExtraWithValue<T>{{std::nullopt, std::move(done)}, value_}, false);
-    }
-  }
-  struct Failed {};
-  CallItem(Failed, Error error, std::unique_ptr<Completion> done) {
-    Store(new CallExtra{std::move(error), std::move(done)}, true);
-  }
-  CallItem(CallItem&& o) noexcept : lo_(o.lo_) {
-    if (o.lo_ == kPlain) {
-      new (&value_) T(o.value_);
-    } else {
-      hi_ = o.hi_;
-      o.lo_ = kPlain;  // The extra is ours now; o is a plain call of nothing.
-    }
-  }
-  CallItem& operator=(CallItem&&) = delete;
-  CallItem(const CallItem&) = delete;
-  ~CallItem() {
-    if (lo_ == kPlain) return;
-    if ((lo_ & kNoValue) != 0) {
-      delete extra();
-    } else {
-      delete static_cast<CallExtraWithValue<T>*>(extra());
-    }
-  }
-
-  bool has_value() const { return lo_ == kPlain || (lo_ & kNoValue) == 0; }
-  T& value() {  // Only when has_value().
-    return lo_ == kPlain ? value_ : static_cast<CallExtraWithValue<T>*>(extra())->value;
-  }
-  CallExtra* extra() const {
-    if (lo_ == kPlain) return nullptr;
-    const uint64_t address = (uint64_t{hi_} << 32) | (lo_ & ~kNoValue);
-    return reinterpret_cast<CallExtra*>(static_cast<uintptr_t>(address));
-  }
-  bool plain() const { return lo_ == kPlain; }
-  Completion* done() const { return lo_ == kPlain ? nullptr : extra()->done.get(); }
-
- private:
-  static constexpr uint32_t kPlain = 1;
-  static constexpr uint32_t kNoValue = 2;
-  static_assert(alignof(CallExtra) >= 4, "bits 0 and 1 of its address are free");
-  void Store(CallExtra* extra, bool no_value) {
-    const uint64_t address = reinterpret_cast<uintptr_t>(extra);
-    lo_ = static_cast<uint32_t>(address) | (no_value ? kNoValue : 0);
-    hi_ = static_cast<uint32_t>(address >> 32);
-  }
-
-  uint32_t lo_;
-  union {
-    T value_;       // lo_ == kPlain.
-    uint32_t hi_;   // Otherwise.
-  };
-};
-static_assert(sizeof(CallItem<uint32_t>) == (sizeof(void*) == 8 ? 8 : 2 * sizeof(void*)),
-              "a plain call of a 4-byte payload is one word natively, two in wasm");
-static_assert(sizeof(CallItem<double>) == 16,
-              "a plain call of an 8-byte payload is the payload and one word");
+static_assert(sizeof(CallItem<uint32_t>) == 2 * sizeof(void*),
+              "a plain call of a 4-byte payload is two words");
 
 // Payloads delivered through the numeric fast path (CallForEach): one
 // wasm/Node-API transition per batch instead of one per item.
