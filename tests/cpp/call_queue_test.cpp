@@ -500,6 +500,175 @@ TEST(RingQueue, LargeRingsAskForHugePages) {
 }
 #endif
 
+// Past 4 MiB a full ring is not moved: it joins a chain of older segments
+// and pushes go on into a new segment, so no push copies the backlog (one
+// did, under the stripe's lock that the JS thread's drain waits for: 44 ms
+// at a million queued calls and 676 ms at sixteen million on our VMs).
+// Order holds across the segments, and queued items stay where they were
+// written.
+struct Wide {  // 64 bytes: a 4 MiB segment holds 65,536.
+  uint64_t v = 0;
+  char pad[56] = {};
+  Wide() = default;
+  explicit Wide(uint64_t x) : v(x) {}
+};
+constexpr size_t kWidePerSegment = (size_t{4} << 20) / sizeof(Wide);
+
+TEST(RingQueue, PastFourMebibytesSegmentsAreChainedNotMoved) {
+  RingQueue<Wide> q(16);
+  uint64_t next_in = 0, next_out = 0;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  for (int i = 0; i < 50; ++i) {  // The head moves: the ring wraps.
+    ASSERT_EQ(q.front().v, next_out++);
+    q.pop_front();
+  }
+  while (q.capacity() < kWidePerSegment || q.size() < q.capacity()) {
+    ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  }
+  ASSERT_EQ(q.capacity(), kWidePerSegment);  // Reached by moving items.
+  ASSERT_EQ(q.older_segments(), 0u);
+  const Wide* oldest = &q.front();
+  // The ring is full: the next push chains it, and so on per segment.
+  for (size_t i = 0; i < 2 * kWidePerSegment + 10; ++i) {
+    ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  }
+  EXPECT_EQ(q.older_segments(), 3u);
+  EXPECT_EQ(q.capacity(), kWidePerSegment);
+  EXPECT_EQ(q.size(), next_in - next_out);
+  EXPECT_EQ(&q.front(), oldest);  // Never moved.
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().v, next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+  EXPECT_EQ(q.older_segments(), 0u);
+}
+
+// A drain takes a batch off the front, which may empty the oldest segment,
+// and puts back what it did not deliver (push_front). The emptied segment
+// is kept as a spare, so the put-back, and later pushes up to the size the
+// queue had, allocate nothing: they succeed here with every allocation
+// failing.
+TEST(RingQueue, SegmentsEmptiedByPopsServePutBacksAndLaterPushes) {
+  RingQueue<Wide> q(16);
+  uint64_t next_in = 0, next_out = 0;
+  const size_t total = 2 * kWidePerSegment + 100;
+  for (size_t i = 0; i < total; ++i) ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  ASSERT_EQ(q.older_segments(), 2u);
+  std::vector<Wide> batch;
+  batch.reserve(kWidePerSegment + 50);
+  fail_allocations_above = 0;
+  // Across the first segment's end: it empties and becomes a spare.
+  for (size_t i = 0; i < kWidePerSegment + 50; ++i) {
+    batch.push_back(q.front());
+    q.pop_front();
+  }
+  const size_t older_after_take = q.older_segments();
+  // Put back in reverse (as CallQueue does), all but the first item.
+  for (size_t i = batch.size(); i > 1; --i) q.push_front(std::move(batch[i - 1]));
+  const size_t older_after_put_back = q.older_segments();
+  fail_allocations_above = static_cast<size_t>(-1);
+  EXPECT_EQ(older_after_take, 1u);
+  EXPECT_EQ(older_after_put_back, 2u);
+  ASSERT_EQ(q.size(), total - 1);
+  EXPECT_EQ(batch[0].v, next_out++);
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().v, next_out++);
+    q.pop_front();
+  }
+  ASSERT_EQ(next_out, next_in);
+  // Every segment is a spare now: a backlog as large again allocates nothing.
+  fail_allocations_above = 0;
+  bool all_pushed = true;
+  for (size_t i = 0; i < total && all_pushed; ++i) all_pushed = q.push_back(Wide(next_in++));
+  fail_allocations_above = static_cast<size_t>(-1);
+  EXPECT_TRUE(all_pushed);
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().v, next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+}
+
+// A segment (or the chain's own record) that cannot be allocated refuses
+// the push, and nothing queued is lost.
+TEST(RingQueue, ASegmentItCannotAllocateRefusesThePush) {
+  RingQueue<Wide> q(16);
+  uint64_t next_in = 0, next_out = 0;
+  while (q.capacity() < kWidePerSegment || q.size() < q.capacity()) {
+    ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  }
+  fail_allocations_above = 0;  // Not even the chain's record.
+  Wide refused(12345);
+  EXPECT_FALSE(q.push_back(std::move(refused)));
+  fail_allocations_above = 1 << 20;  // The record, but no 4 MiB segment.
+  EXPECT_FALSE(q.push_back(std::move(refused)));
+  fail_allocations_above = static_cast<size_t>(-1);
+  EXPECT_EQ(q.size(), kWidePerSegment);
+  EXPECT_EQ(q.older_segments(), 0u);
+  ASSERT_TRUE(q.push_back(Wide(next_in++)));
+  EXPECT_EQ(q.older_segments(), 1u);
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().v, next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+}
+
+// Payloads in segments, queued or put back, are destroyed exactly once, by
+// pops, clear(), a swap's new owner or the destructor.
+TEST(RingQueue, ChainedPayloadsAreDestroyedOnce) {
+  const int before = Tracked::live.load();
+  {
+    RingQueue<Tracked> a(16), b(0);
+    // Fill the first segment (a ring of 4 MiB or more), then two more.
+    int pushed = 0;
+    while (a.older_segments() == 0) ASSERT_TRUE(a.push_back(Tracked(0, pushed++)));
+    const int per_segment = static_cast<int>(a.capacity());
+    ASSERT_EQ(pushed, per_segment + 1);
+    while (pushed < 2 * per_segment + 7) ASSERT_TRUE(a.push_back(Tracked(0, pushed++)));
+    ASSERT_EQ(a.older_segments(), 2u);
+    a.swap(b);  // b owns the chain now.
+    EXPECT_TRUE(a.empty());
+    for (int i = 0; i < per_segment + 3; ++i) b.pop_front();
+    EXPECT_EQ(b.front().seq, per_segment + 3);
+    EXPECT_EQ(Tracked::live.load() - before, per_segment + 4);
+    b.clear();
+    EXPECT_EQ(Tracked::live.load(), before);
+    for (int i = 0; i < per_segment + 1; ++i) ASSERT_TRUE(b.push_back(Tracked(1, i)));
+  }  // b's destructor: the rest.
+  EXPECT_EQ(Tracked::live.load(), before);
+}
+
+// A backlog past one segment (4 MiB of items: a million ints) drained in
+// batches that each stop early: batches cross the segments' boundaries and
+// put their rest back across them, and every call still arrives once, in
+// order.
+TEST(CallQueue, ABacklogAcrossSegmentsDrainsInOrderThroughEarlyStops) {
+  Fixture f(0);
+  const int total = (4 << 20) / static_cast<int>(sizeof(int)) * 3 / 2 + 100;
+  for (int i = 0; i < total; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  ASSERT_TRUE(f.bell.WaitRing());
+  std::vector<int> got;
+  got.reserve(total);
+  for (;;) {
+    f.queue.DrainBatch(
+        [&](int* items, size_t n) {
+          const size_t k = n / 3 + 1;  // Two thirds go back.
+          got.insert(got.end(), items, items + k);
+          return k;
+        },
+        [] {});
+    if (got.size() == static_cast<size_t>(total)) break;
+    ASSERT_TRUE(f.bell.WaitRing(0ms));  // Rang again for the rest.
+  }
+  bool in_order = true;
+  for (int i = 0; i < total; ++i) in_order = in_order && got[i] == i;
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(f.queue.size(), 0u);
+  EXPECT_FALSE(f.bell.WaitRing(0ms));
+}
+
 TEST(CallQueue, AbortFromInsideDeliveryDropsTheRestOfTheBatch) {
   Fixture f(0);
   for (int i = 0; i < 10; ++i) ASSERT_EQ(f.Push(i), Status::kOk);

@@ -1,10 +1,25 @@
-// RingQueue<T>: a FIFO in one growable circular buffer.
+// RingQueue<T>: a FIFO in growable circular buffers.
 //
 // Why not std::deque: a deque allocates and frees a block every few dozen
 // items, so a steady stream of calls costs heap traffic on the producer path.
 // A ring only allocates when it grows past its high-water mark; in steady
 // state (and always for a bounded queue, which starts at its bound) push and
 // pop never touch the heap. Not thread-safe: CallQueue guards it.
+//
+// Growth copies only while the ring is small. A ring grows by moving its
+// items into storage twice or four times as large until it holds 4 MiB;
+// past that, a full ring is not moved at all: it joins a chain of older
+// segments and pushes go on into a new segment of the same size. Growth
+// happens inside a producer's push, under its stripe's lock, and the JS
+// thread's drain waits for that lock: moving a large backlog blocked the JS
+// thread for the whole copy. Measured on our VMs in a new process (the new
+// storage's pages faulting in as the copy touches them), one growth took
+// 12 ms at 262,144 queued calls, 44 ms at a million, 168 ms at four million
+// and 676 ms at sixteen million; with segments, no step of a push costs
+// more than one new segment's allocation, and its pages fault in one by
+// one as pushes reach them (bench/NOTES.md). Segments emptied by pops are
+// kept as spares, as a ring keeps its storage: the next segment a push
+// needs, or a push_front, takes one, with no allocation.
 //
 // Growing can fail (out of memory, or a size that does not fit size_t:
 // wasm32 has 2 GB). Then push_back returns false and the queue is unchanged:
@@ -37,13 +52,29 @@ class RingQueue {
   ~RingQueue() {
     clear();
     Free(slots_, capacity_);
+    if (chain_ != nullptr) {
+      for (Segment* s = chain_->spares; s != nullptr;) {
+        Segment* next = s->next;
+        Free(s->slots, s->capacity);
+        delete s;
+        s = next;
+      }
+      delete chain_;
+    }
   }
   RingQueue(const RingQueue&) = delete;
   RingQueue& operator=(const RingQueue&) = delete;
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_ + (chain_ != nullptr ? chain_->size : 0); }
+  bool empty() const { return size() == 0; }
+  // The capacity of the segment pushes go into.
   size_t capacity() const { return capacity_; }
+  // How many older segments hold items (0 until a ring of 4 MiB fills).
+  size_t older_segments() const {
+    size_t n = 0;
+    for (const Segment* s = chain_ != nullptr ? chain_->first : nullptr; s != nullptr; s = s->next) ++n;
+    return n;
+  }
 
   // Returns false, leaving `value` with the caller, when the ring is full
   // and cannot grow.
@@ -59,35 +90,76 @@ class RingQueue {
     std::swap(capacity_, other.capacity_);
     std::swap(head_, other.head_);
     std::swap(size_, other.size_);
+    std::swap(chain_, other.chain_);
   }
   T& front() {
-    assert(size_ > 0);
-    return slots_[head_];
+    assert(!empty());
+    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
+    return s != nullptr ? s->slots[s->head] : slots_[head_];
   }
   void pop_front() {
-    assert(size_ > 0);
-    slots_[head_].~T();
-    head_ = (head_ + 1) & (capacity_ - 1);
-    --size_;
+    assert(!empty());
+    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
+    if (s == nullptr) {
+      slots_[head_].~T();
+      head_ = (head_ + 1) & (capacity_ - 1);
+      --size_;
+      return;
+    }
+    s->slots[s->head].~T();
+    s->head = (s->head + 1) & (s->capacity - 1);
+    --s->size;
+    --chain_->size;
+    if (s->size == 0) Retire(s);
   }
   // Puts `value` ahead of every queued item. Only for items just taken from
-  // this ring (so there is room): a ring never shrinks.
+  // this ring: each left a free slot behind, in a segment still queued or
+  // now a spare (a ring never shrinks), so this never allocates.
   void push_front(T&& value) {
-    assert(size_ < capacity_);
-    head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
-    new (&slots_[head_]) T(std::move(value));
-    ++size_;
+    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
+    if (s == nullptr && size_ < capacity_) {
+      head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
+      new (&slots_[head_]) T(std::move(value));
+      ++size_;
+      return;
+    }
+    if (s == nullptr || s->size == s->capacity) {  // A spare goes first.
+      assert(chain_ != nullptr && chain_->spares != nullptr);
+      Segment* spare = chain_->spares;
+      chain_->spares = spare->next;
+      spare->next = chain_->first;
+      chain_->first = spare;
+      if (chain_->last == nullptr) chain_->last = spare;
+      s = spare;
+    }
+    s->head = (s->head + s->capacity - 1) & (s->capacity - 1);
+    new (&s->slots[s->head]) T(std::move(value));
+    ++s->size;
+    ++chain_->size;
   }
   void clear() {
-    while (size_ > 0) pop_front();
+    while (!empty()) pop_front();
   }
+
  private:
+  struct Segment;
+  // The oldest segment, just emptied: a spare from now on.
+  void Retire(Segment* s) {
+    chain_->first = s->next;
+    if (chain_->first == nullptr) chain_->last = nullptr;
+    s->head = 0;
+    s->next = chain_->spares;
+    chain_->spares = s;
+  }
+
   // Every growth moves every item. Large rings grow 4x rather than 2x, which
   // moves a third as many items on the way to a given size: a queue that a
   // flood of calls grows to a million items spent about 7% of the wasm
-  // benchmark's CPU time moving them at 2x. If 4x cannot be had, 2x.
+  // benchmark's CPU time moving them at 2x. If 4x cannot be had, 2x. A ring
+  // of kSegmentBytes or more is chained instead (see the top of this file).
   bool GrowForPush() {
     if (capacity_ == 0) return Grow(1);
+    if (capacity_ * sizeof(T) >= kSegmentBytes) return ChainForPush();
     if (capacity_ >= kGrow4xFrom &&
         capacity_ <= std::numeric_limits<size_t>::max() / 4 &&
         Grow(capacity_ * 4)) {
@@ -95,6 +167,44 @@ class RingQueue {
     }
     return capacity_ <= std::numeric_limits<size_t>::max() / 2 &&
            Grow(capacity_ * 2);
+  }
+  static constexpr size_t kSegmentBytes = size_t{4} << 20;
+
+  // The full ring joins the chain, unmoved, as its newest segment; pushes
+  // go on into a spare's storage, or new storage of the same capacity.
+  bool ChainForPush() {
+    if (chain_ == nullptr) {
+      chain_ = new (std::nothrow) Chain;
+      if (chain_ == nullptr) return false;
+    }
+    Segment* s = chain_->spares;
+    if (s != nullptr) {
+      chain_->spares = s->next;
+    } else {
+      s = new (std::nothrow) Segment;
+      if (s == nullptr) return false;
+      s->slots = Allocate(capacity_);
+      if (s->slots == nullptr) {
+        delete s;
+        return false;
+      }
+      s->capacity = capacity_;
+    }
+    std::swap(s->slots, slots_);
+    std::swap(s->capacity, capacity_);
+    s->head = head_;
+    s->size = size_;
+    s->next = nullptr;
+    head_ = 0;
+    size_ = 0;
+    if (chain_->last != nullptr) {
+      chain_->last->next = s;
+    } else {
+      chain_->first = s;
+    }
+    chain_->last = s;
+    chain_->size += s->size;
+    return true;
   }
   static constexpr size_t kGrow4xFrom = 4096;
 
@@ -155,10 +265,28 @@ class RingQueue {
     if (slots) ::operator delete(slots, Alignment(capacity));
   }
 
+  // A ring segment out of the way of pushes: queued (older than every item
+  // in slots_) or a spare (empty).
+  struct Segment {
+    T* slots = nullptr;
+    size_t capacity = 0;
+    size_t head = 0;
+    size_t size = 0;
+    Segment* next = nullptr;
+  };
+  struct Chain {
+    Segment* first = nullptr;  // The oldest items; every queued segment
+    Segment* last = nullptr;   // holds at least one.
+    size_t size = 0;           // Items in queued segments.
+    Segment* spares = nullptr;
+  };
+
+  // The segment pushes go into: the newest items.
   T* slots_ = nullptr;
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
+  Chain* chain_ = nullptr;  // Only once a ring of kSegmentBytes has filled.
 };
 
 }  // namespace anythread
