@@ -14,6 +14,16 @@
 #define ANYTHREAD_WASM 0
 #endif
 
+// A slow path kept out of line, so the fast path it branches from stays
+// small enough to be inlined where it is hot.
+#if defined(__GNUC__) || defined(__clang__)
+#define ANYTHREAD_COLD __attribute__((noinline, cold))
+#elif defined(_MSC_VER)
+#define ANYTHREAD_COLD __declspec(noinline)
+#else
+#define ANYTHREAD_COLD
+#endif
+
 namespace anythread {
 
 // How many threads RunOnThreads keeps alive at once. Each Emscripten pthread

@@ -35,6 +35,8 @@
 #include <memory>
 #include <new>
 #include <utility>
+
+#include "anythread/config.hpp"
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -94,23 +96,15 @@ class RingQueue {
   }
   T& front() {
     assert(!empty());
-    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
-    return s != nullptr ? s->slots[s->head] : slots_[head_];
+    if (chain_ != nullptr && chain_->first != nullptr) return ChainFront();
+    return slots_[head_];
   }
   void pop_front() {
     assert(!empty());
-    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
-    if (s == nullptr) {
-      slots_[head_].~T();
-      head_ = (head_ + 1) & (capacity_ - 1);
-      --size_;
-      return;
-    }
-    s->slots[s->head].~T();
-    s->head = (s->head + 1) & (s->capacity - 1);
-    --s->size;
-    --chain_->size;
-    if (s->size == 0) Retire(s);
+    if (chain_ != nullptr && chain_->first != nullptr) return ChainPopFront();
+    slots_[head_].~T();
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --size_;
   }
   // Puts `value` ahead of every queued item. Only for items just taken from
   // this ring: each left a free slot behind, in a segment still queued or
@@ -143,6 +137,19 @@ class RingQueue {
 
  private:
   struct Segment;
+  // front() and pop_front() when older segments hold items: theirs go first.
+  ANYTHREAD_COLD T& ChainFront() {
+    Segment* s = chain_->first;
+    return s->slots[s->head];
+  }
+  ANYTHREAD_COLD void ChainPopFront() {
+    Segment* s = chain_->first;
+    s->slots[s->head].~T();
+    s->head = (s->head + 1) & (s->capacity - 1);
+    --s->size;
+    --chain_->size;
+    if (s->size == 0) Retire(s);
+  }
   // The oldest segment, just emptied: a spare from now on.
   void Retire(Segment* s) {
     chain_->first = s->next;
@@ -157,7 +164,7 @@ class RingQueue {
   // flood of calls grows to a million items spent about 7% of the wasm
   // benchmark's CPU time moving them at 2x. If 4x cannot be had, 2x. A ring
   // of kSegmentBytes or more is chained instead (see the top of this file).
-  bool GrowForPush() {
+  ANYTHREAD_COLD bool GrowForPush() {
     if (capacity_ == 0) return Grow(1);
     if (capacity_ * sizeof(T) >= kSegmentBytes) return ChainForPush();
     if (capacity_ >= kGrow4xFrom &&
