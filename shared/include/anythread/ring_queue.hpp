@@ -31,6 +31,7 @@
 
 #include <cassert>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <new>
@@ -54,27 +55,27 @@ class RingQueue {
   ~RingQueue() {
     clear();
     Free(slots_, capacity_);
-    if (chain_ != nullptr) {
-      for (Segment* s = chain_->spares; s != nullptr;) {
+    if (Chain* chain = this->chain()) {
+      for (Segment* s = chain->spares; s != nullptr;) {
         Segment* next = s->next;
         Free(s->slots, s->capacity);
         delete s;
         s = next;
       }
-      delete chain_;
+      delete chain;
     }
   }
   RingQueue(const RingQueue&) = delete;
   RingQueue& operator=(const RingQueue&) = delete;
 
-  size_t size() const { return size_ + (chain_ != nullptr ? chain_->size : 0); }
+  size_t size() const { return size_ + (queued_older() ? chain()->size : 0); }
   bool empty() const { return size() == 0; }
   // The capacity of the segment pushes go into.
   size_t capacity() const { return capacity_; }
   // How many older segments hold items (0 until a ring of 4 MiB fills).
   size_t older_segments() const {
     size_t n = 0;
-    for (const Segment* s = chain_ != nullptr ? chain_->first : nullptr; s != nullptr; s = s->next) ++n;
+    for (const Segment* s = queued_older() ? chain()->first : nullptr; s != nullptr; s = s->next) ++n;
     return n;
   }
 
@@ -92,16 +93,16 @@ class RingQueue {
     std::swap(capacity_, other.capacity_);
     std::swap(head_, other.head_);
     std::swap(size_, other.size_);
-    std::swap(chain_, other.chain_);
+    std::swap(chain_bits_, other.chain_bits_);
   }
   T& front() {
     assert(!empty());
-    if (chain_ != nullptr && chain_->first != nullptr) return ChainFront();
+    if (queued_older()) return ChainFront();
     return slots_[head_];
   }
   void pop_front() {
     assert(!empty());
-    if (chain_ != nullptr && chain_->first != nullptr) return ChainPopFront();
+    if (queued_older()) return ChainPopFront();
     slots_[head_].~T();
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
@@ -110,7 +111,7 @@ class RingQueue {
   // this ring: each left a free slot behind, in a segment still queued or
   // now a spare (a ring never shrinks), so this never allocates.
   void push_front(T&& value) {
-    Segment* s = chain_ != nullptr ? chain_->first : nullptr;
+    Segment* s = queued_older() ? chain()->first : nullptr;
     if (s == nullptr && size_ < capacity_) {
       head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
       new (&slots_[head_]) T(std::move(value));
@@ -118,18 +119,20 @@ class RingQueue {
       return;
     }
     if (s == nullptr || s->size == s->capacity) {  // A spare goes first.
-      assert(chain_ != nullptr && chain_->spares != nullptr);
-      Segment* spare = chain_->spares;
-      chain_->spares = spare->next;
-      spare->next = chain_->first;
-      chain_->first = spare;
-      if (chain_->last == nullptr) chain_->last = spare;
+      Chain* chain = this->chain();
+      assert(chain != nullptr && chain->spares != nullptr);
+      Segment* spare = chain->spares;
+      chain->spares = spare->next;
+      spare->next = chain->first;
+      chain->first = spare;
+      if (chain->last == nullptr) chain->last = spare;
+      chain_bits_ |= kQueuedOlder;
       s = spare;
     }
     s->head = (s->head + s->capacity - 1) & (s->capacity - 1);
     new (&s->slots[s->head]) T(std::move(value));
     ++s->size;
-    ++chain_->size;
+    ++chain()->size;
   }
   void clear() {
     while (!empty()) pop_front();
@@ -139,24 +142,28 @@ class RingQueue {
   struct Segment;
   // front() and pop_front() when older segments hold items: theirs go first.
   ANYTHREAD_COLD T& ChainFront() {
-    Segment* s = chain_->first;
+    Segment* s = chain()->first;
     return s->slots[s->head];
   }
   ANYTHREAD_COLD void ChainPopFront() {
-    Segment* s = chain_->first;
+    Segment* s = chain()->first;
     s->slots[s->head].~T();
     s->head = (s->head + 1) & (s->capacity - 1);
     --s->size;
-    --chain_->size;
+    --chain()->size;
     if (s->size == 0) Retire(s);
   }
   // The oldest segment, just emptied: a spare from now on.
   void Retire(Segment* s) {
-    chain_->first = s->next;
-    if (chain_->first == nullptr) chain_->last = nullptr;
+    Chain* chain = this->chain();
+    chain->first = s->next;
+    if (chain->first == nullptr) {
+      chain->last = nullptr;
+      chain_bits_ &= ~kQueuedOlder;
+    }
     s->head = 0;
-    s->next = chain_->spares;
-    chain_->spares = s;
+    s->next = chain->spares;
+    chain->spares = s;
   }
 
   // Every growth moves every item. Large rings grow 4x rather than 2x, which
@@ -180,13 +187,15 @@ class RingQueue {
   // The full ring joins the chain, unmoved, as its newest segment; pushes
   // go on into a spare's storage, or new storage of the same capacity.
   bool ChainForPush() {
-    if (chain_ == nullptr) {
-      chain_ = new (std::nothrow) Chain;
-      if (chain_ == nullptr) return false;
+    Chain* chain = this->chain();
+    if (chain == nullptr) {
+      chain = new (std::nothrow) Chain;
+      if (chain == nullptr) return false;
+      chain_bits_ = reinterpret_cast<uintptr_t>(chain);
     }
-    Segment* s = chain_->spares;
+    Segment* s = chain->spares;
     if (s != nullptr) {
-      chain_->spares = s->next;
+      chain->spares = s->next;
     } else {
       s = new (std::nothrow) Segment;
       if (s == nullptr) return false;
@@ -204,13 +213,14 @@ class RingQueue {
     s->next = nullptr;
     head_ = 0;
     size_ = 0;
-    if (chain_->last != nullptr) {
-      chain_->last->next = s;
+    if (chain->last != nullptr) {
+      chain->last->next = s;
     } else {
-      chain_->first = s;
+      chain->first = s;
     }
-    chain_->last = s;
-    chain_->size += s->size;
+    chain->last = s;
+    chain->size += s->size;
+    chain_bits_ |= kQueuedOlder;
     return true;
   }
   static constexpr size_t kGrow4xFrom = 4096;
@@ -293,7 +303,13 @@ class RingQueue {
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
-  Chain* chain_ = nullptr;  // Only once a ring of kSegmentBytes has filled.
+  // The chain (only once a ring of kSegmentBytes has filled), its address
+  // tagged with kQueuedOlder while older segments hold items: front() and
+  // pop_front() test one word they have at hand.
+  uintptr_t chain_bits_ = 0;
+  static constexpr uintptr_t kQueuedOlder = 1;
+  Chain* chain() const { return reinterpret_cast<Chain*>(chain_bits_ & ~kQueuedOlder); }
+  bool queued_older() const { return (chain_bits_ & kQueuedOlder) != 0; }
 };
 
 }  // namespace anythread
