@@ -12,12 +12,12 @@
 // segments and pushes go on into a new segment of the same size. Growth
 // happens inside a producer's push, under its stripe's lock, and the JS
 // thread's drain waits for that lock: moving a large backlog blocked the JS
-// thread for the whole copy. Measured on our VMs in a new process (the new
-// storage's pages faulting in as the copy touches them), one growth took
-// 12 ms at 262,144 queued calls, 44 ms at a million, 168 ms at four million
-// and 676 ms at sixteen million; with segments, no step of a push costs
-// more than one new segment's allocation, and its pages fault in one by
-// one as pushes reach them (bench/NOTES.md). Segments emptied by pops are
+// thread for the whole copy. Measured on our VMs with bench/ring_growth.cpp
+// (16-byte items, each run a new process, so the new storage's pages fault
+// in as the copy touches them), the longest push took 1.9-24 ms at four
+// million queued calls and 7.4-131 ms at sixteen million; with segments,
+// 0.8-4.4 ms at either: no push costs more than one new segment's first
+// page fault (bench/NOTES.md). Segments emptied by pops are
 // kept as spares, as a ring keeps its storage: the next segment a push
 // needs, or a push_front, takes one, with no allocation.
 //
