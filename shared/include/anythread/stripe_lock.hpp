@@ -108,7 +108,13 @@ class StripeLock {
   static constexpr int kSpins = 256;
   static void Relax() { __builtin_ia32_pause(); }  // ~20 ns on our VMs.
 #else
-  static constexpr int kSpins = 128;  // Plain loads, as measured in wasm.
+  // Plain loads: about 0.3 ns each in wasm here (Node 20), so this is
+  // about 5 us too. It was 128 (40 ns): the JS thread's LockAll() and a
+  // producer meeting it slept on the condition variable often, which in
+  // wasm is a futex wait and a JS-side notify. In same-process A/B runs
+  // of wasm in Node with 1 producer, 4,096 loads delivered 8-15% more
+  // than 128, and 16,384 as much as 4,096 or more (bench/NOTES.md).
+  static constexpr int kSpins = 16384;
   static void Relax() {}
 #endif
 
