@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
+import { throughput, TOTAL } from './scenarios.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -28,36 +29,75 @@ function runNodeBackend(backend) {
   });
 }
 
+// Chromium: the throughput scenario runs each implementation in a page of
+// its own, and the pages take turns run by run as the implementations do
+// in Node (scenarios.mjs, throughput). In one page they slowed each other
+// down: lent batches with 1 producer measured 34-44 M/s in a page alone or
+// beside the other anythread forms, 27.5 M/s beside the per-call
+// Emscripten baselines, whose million proxied calls leave the page's heap
+// to collect (bench/NOTES.md). The other scenarios run in one more page.
 async function runBrowser() {
   const server = await createServer({
     configFile: path.join(here, 'browser', 'vite.config.mjs'),
     server: { port: 0 },
   });
   await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  // Pages not in front must not be throttled: several are open at once.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
+  });
+  const base = server.resolvedUrls.local[0];
+  const query = (params) => `${base}?${new URLSearchParams({ ...params, ...(quick ? { quick: '' } : {}) })}`;
   try {
-    const page = await browser.newPage();
-    let printed = 0;
-    const url = `${server.resolvedUrls.local[0]}${quick ? '?quick' : ''}`;
-    await page.goto(url);
-    const poll = setInterval(async () => {
-      try {
-        const text = await page.textContent('#log');
-        const lines = text.split('\n');
-        for (; printed < lines.length; printed++) if (lines[printed] !== 'loading') log(lines[printed]);
-      } catch {}
-    }, 1000);
-    await page.waitForFunction(() => window.__benchResults || window.__benchError, undefined, {
-      timeout: 20 * 60_000,
+    const rest = await runPage(browser, query({ throughput: 'elsewhere' }));
+    const impls = [];
+    for (const impl of rest.impls) {
+      const page = await browser.newPage();
+      await page.goto(query({ serve: impl.name }));
+      await page.waitForFunction(() => window.__benchReady || window.__benchError, undefined, { timeout: 60_000 });
+      const error = await page.evaluate(() => window.__benchError);
+      if (error) throw new Error(`browser benchmark (${impl.name}): ${error}`);
+      impls.push({ ...impl, page, once: (p) => page.evaluate((n) => window.__benchOnce(n), p) });
+    }
+    const records = await throughput({
+      backend: 'wasm-chromium', impls, runs: quick ? 1 : 5, total: quick ? 20_000 : TOTAL, log,
+      warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000, settleEach: true,
     });
-    clearInterval(poll);
-    const error = await page.evaluate(() => window.__benchError);
-    if (error) throw new Error(`browser benchmark: ${error}`);
-    return { records: await page.evaluate(() => window.__benchResults), version: browser.version() };
+    for (const impl of impls) await impl.page.close();
+    return { records: [...records, ...rest.records], version: browser.version() };
   } finally {
     await browser.close();
     await server.close();
   }
+}
+
+// Loads `url` and waits for its records (window.__benchResults), printing
+// its log as it goes. Returns them with the page's list of implementations.
+async function runPage(browser, url) {
+  const page = await browser.newPage();
+  let printed = 0;
+  await page.goto(url);
+  const poll = setInterval(async () => {
+    try {
+      const text = await page.textContent('#log');
+      const lines = text.split('\n');
+      for (; printed < lines.length; printed++) if (lines[printed] !== 'loading') log(lines[printed]);
+    } catch {}
+  }, 1000);
+  try {
+    await page.waitForFunction(() => window.__benchResults || window.__benchError, undefined, {
+      timeout: 20 * 60_000,
+    });
+  } finally {
+    clearInterval(poll);
+  }
+  const error = await page.evaluate(() => window.__benchError);
+  if (error) throw new Error(`browser benchmark: ${error}`);
+  const out = await page.evaluate(() => ({ records: window.__benchResults, impls: window.__benchImpls }));
+  await page.close();
+  return out;
 }
 
 const fmt = (r) => {

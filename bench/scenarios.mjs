@@ -126,16 +126,25 @@ export async function warmUp(runOnce, minMs = 1000) {
 // themselves.
 export async function throughput({
   backend, impls, producers = [1, 2, 4], runs = 5, total = TOTAL, log, warmUpMs = 1000, settleMs = 3000,
+  settleEach = false,
 }) {
   const groups = producers.map((p) => [p, impls.filter((impl) => !impl.ceiling)]);
   groups.push([0, impls.filter((impl) => impl.ceiling)]);
   const out = [];
   let first = true;
+  const settled = new Set();
   for (const [p, group] of groups) {
     if (group.length === 0) continue;
-    const once = (impl) => timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched });
+    // An implementation may run elsewhere (impl.once: a Chromium page of
+    // its own, bench/run.mjs) or here.
+    const once = (impl) => (impl.once
+      ? impl.once(p)
+      : timeUntilSeen((cb) => impl.start(cb, p, total), total, { batched: impl.batched }));
+    // settleEach: each implementation is in a process or page of its own
+    // (Chromium, bench/run.mjs), so each first warm-up is a settling one.
     for (const impl of group) {
-      await warmUp(() => once(impl), first ? settleMs : warmUpMs);
+      await warmUp(() => once(impl), first || (settleEach && !settled.has(impl)) ? settleMs : warmUpMs);
+      settled.add(impl);
       first = false;
     }
     const values = group.map(() => []);

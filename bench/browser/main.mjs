@@ -66,6 +66,21 @@ async function main() {
     { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
+  window.__benchImpls = allImpls.map(({ name, batched, ceiling }) => ({ name, batched, ceiling }));
+  // ?serve=NAME: this page holds one implementation for the throughput
+  // scenario, which bench/run.mjs drives from outside, one page per
+  // implementation (see there); a run is window.__benchOnce(producers).
+  const serve = params.get('serve');
+  if (serve !== null) {
+    const one = allImpls.find((i) => i.name === serve);
+    if (!one) throw new Error(`no implementation named ${serve}`);
+    window.__benchOnce = (p) => timeUntilSeen((cb) => one.start(cb, p, total), total, { batched: one.batched });
+    window.__benchReady = true;
+    return;
+  }
+  // ?throughput=elsewhere: every scenario but throughput (run.mjs runs that
+  // in pages of their own).
+  const skipThroughput = params.get('throughput') === 'elsewhere';
   const only = params.get('only');  // e.g. ?only=latency, when investigating
   // e.g. ?only=throughput&impl=anythread, or a comma-separated list, run in
   // its order.
@@ -76,7 +91,7 @@ async function main() {
   // e.g. ?only=throughput&producers=1 (throughput only)
   const producers = params.get('producers') ? [Number(params.get('producers'))] : undefined;
   const records = [
-    ...(only && only !== 'throughput' ? [] : await throughput({ backend, impls, producers, runs, total, log, warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000 })),
+    ...((only && only !== 'throughput') || skipThroughput ? [] : await throughput({ backend, impls, producers, runs, total, log, warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000 })),
     ...(only ? [] : await jsBaselines()),
     ...(only && only !== 'latency' ? [] : await latency({
       backend,
