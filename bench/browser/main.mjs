@@ -66,7 +66,8 @@ async function main() {
     { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
-  window.__benchImpls = allImpls.map(({ name, batched, ceiling }) => ({ name, batched, ceiling }));
+  // For bench/run.mjs, which opens a page per implementation (?serve=).
+  window.__benchImpls = allImpls.map(({ name, ceiling }) => ({ name, ceiling }));
   // ?serve=NAME: this page holds one implementation for the throughput
   // scenario, which bench/run.mjs drives from outside, one page per
   // implementation (see there); a run is window.__benchOnce(producers).
