@@ -176,21 +176,46 @@ Napi::Function JsFunction(const CallbackInfo& info) {
   return info[0].napi().As<Napi::Function>();
 }
 
-// (cb, producers, total): NonBlockingCall with a lambda per call.
+// (cb, producers, total, maxQueue, blocking): a lambda per call,
+// NonBlockingCall (or BlockingCall).
 Value NapiLambda(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
   size_t producers = std::max<size_t>(1, Count(info, 1));
-  auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, producers);
-  Produce(producers, Count(info, 2), [tsfn](size_t, size_t first, size_t count) mutable {
+  bool blocking = info.Length() > 4 && info[4].IsBoolean() && info[4].AsBool();
+  auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", Count(info, 3),
+                                            producers);
+  Produce(producers, Count(info, 2), [tsfn, blocking](size_t, size_t first, size_t count) mutable {
     for (size_t i = 0; i < count; ++i) {
       uint32_t v = static_cast<uint32_t>(first + i);
+      auto call = [v](Napi::Env env, Napi::Function fn) { fn.Call({Napi::Number::New(env, v)}); };
+      if (blocking) {
+        tsfn.BlockingCall(call);
+      } else {
+        tsfn.NonBlockingCall(call);
+      }
+    }
+    tsfn.Release();
+  });
+  return Value::Undefined(env);
+}
+
+// (cb, total): the lambda form with an unbounded queue, all calls queued
+// while JS waits here (memory scenario).
+Value NapiLambdaQueueAll(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t total = Count(info, 1);
+  auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, 1);
+  std::thread([tsfn, total]() mutable {
+    for (size_t i = 0; i < total; ++i) {
+      uint32_t v = static_cast<uint32_t>(i);
       tsfn.NonBlockingCall([v](Napi::Env env, Napi::Function fn) {
         fn.Call({Napi::Number::New(env, v)});
       });
     }
     tsfn.Release();
-  });
+  }).join();
   return Value::Undefined(env);
 }
 
@@ -411,6 +436,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("napiLambda", &NapiLambda);
   m.Export("napiTyped", &NapiTyped);
   m.Export("napiTypedQueueAll", &NapiTypedQueueAll);
+  m.Export("napiLambdaQueueAll", &NapiLambdaQueueAll);
   m.Export("napiLoop", &NapiLoop);
 #else
   m.Export("emPerCall", &EmPerCall);

@@ -82,7 +82,7 @@ const anythread = [
 const baselines = backend === 'native'
   ? [
       { name: 'napi-typed', start: (cb, p, n) => m.napiTyped(cb, p, n, 0, false) },
-      { name: 'napi-lambda', start: (cb, p, n) => m.napiLambda(cb, p, n) },
+      { name: 'napi-lambda', start: (cb, p, n) => m.napiLambda(cb, p, n, 0, false) },
       { name: 'napi-call-loop (ceiling)', ceiling: true, start: (cb, p, n) => setImmediate(() => m.napiLoop(cb, n)) },
     ]
   : [
@@ -101,11 +101,21 @@ const now = backend === 'native'
 const latencyNames = backend === 'native'
   ? ['anythread', 'napi-typed', 'napi-lambda']
   : ['anythread', 'em-async-run', 'em-asm'];
+// Backpressure: 1024-call queues, blocking calls. Emscripten's per-call
+// paths have no queue size to set: 3.1.6 queues at most 127 calls to the
+// main thread and a producer waits while it is full (CALL_QUEUE_SIZE in
+// system/lib/pthread/library_pthread.c), so they run as they are.
 const backpressureImpls = [
   { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) },
   ...(backend === 'native'
-    ? [{ name: 'napi-typed', start: (cb, p, n) => m.napiTyped(cb, p, n, 1024, true) }]
-    : []),
+    ? [
+        { name: 'napi-typed', start: (cb, p, n) => m.napiTyped(cb, p, n, 1024, true) },
+        { name: 'napi-lambda', start: (cb, p, n) => m.napiLambda(cb, p, n, 1024, true) },
+      ]
+    : [
+        { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
+        { name: 'em-asm', start: (cb, p, n) => m.emPerCall(cb, p, n, 'em-asm') },
+      ]),
 ];
 
 // Memory: the resident set's growth while every call sits in the queue
@@ -114,9 +124,16 @@ const backpressureImpls = [
 // process that had run anything before, pages freed earlier are reused and
 // the growth reads low (node-addon-api's queue read 0 bytes per call when
 // it ran after anythread's in one process).
+// Emscripten's per-call paths cannot hold a million calls (at most 127,
+// above), so in wasm anythread has no baseline here.
 const memoryImpls = {
   anythread: (cb, n) => m.anythreadQueueAll(cb, n),
-  ...(backend === 'native' ? { 'napi-typed': (cb, n) => m.napiTypedQueueAll(cb, n) } : {}),
+  ...(backend === 'native'
+    ? {
+        'napi-typed': (cb, n) => m.napiTypedQueueAll(cb, n),
+        'napi-lambda': (cb, n) => m.napiLambdaQueueAll(cb, n),
+      }
+    : {}),
 };
 
 async function measureMemoryHere(name) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
-import { throughput, TOTAL } from './scenarios.mjs';
+import { record, throughput, TOTAL } from './scenarios.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -40,14 +40,16 @@ async function runBrowser() {
   const server = await createServer({
     configFile: path.join(here, 'browser', 'vite.config.mjs'),
     server: { port: 0 },
+    plugins: [residentSetPlugin],
   });
   await server.listen();
   // Pages not in front must not be throttled: several are open at once.
-  const browser = await chromium.launch({
+  const launch = () => chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [...CHROMIUM_ARGS, '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
   });
+  const browser = await launch();
   const base = server.resolvedUrls.local[0];
   const query = (params) => `${base}?${new URLSearchParams({ ...params, ...(quick ? { quick: '' } : {}) })}`;
   try {
@@ -66,11 +68,71 @@ async function runBrowser() {
       warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000, settleEach: true,
     });
     for (const impl of impls) await impl.page.close();
-    return { records: [...records, ...rest.records], version: browser.version() };
+    const memory = await memoryInChromium(launch, query);
+    return { records: [...records, ...rest.records, ...memory], version: browser.version() };
   } finally {
     await browser.close();
     await server.close();
   }
+}
+
+// Memory in Chromium, as in Node (node-run.mjs): the resident set's growth
+// while every call sits in the queue, per call, and the peak. A page cannot
+// read a resident set, so the page asks this process by a synchronous
+// request (/__bench/rss), which blocks its main thread without running any
+// task: nothing drains while the set is read. The answer lists every
+// renderer of the browser the measurement runs in (Chromium's
+// SystemInfo.getProcessInfo, then /proc/PID/status); the page's is the one
+// that grew by the queued calls (the others are idle). Each run is a new
+// browser, as each Node run is a new process, so no memory freed by an
+// earlier run is reused.
+let renderers = async () => [];
+const residentSetPlugin = {
+  name: 'bench-resident-set',
+  configureServer(server) {
+    server.middlewares.use('/__bench/rss', async (req, res) => {
+      const out = [];
+      for (const pid of await renderers()) {
+        try {
+          const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+          const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) * 1024;
+          out.push({ pid, rss: kib('VmRSS'), hwm: kib('VmHWM') });
+        } catch {}  // A process that has gone.
+      }
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(out));
+    });
+  },
+};
+
+async function memoryInChromium(launch, query) {
+  const perCall = [];
+  const peaks = [];
+  let allocations;
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const browser = await launch();
+    try {
+      const cdp = await browser.newBrowserCDPSession();
+      renderers = async () => (await cdp.send('SystemInfo.getProcessInfo')).processInfo
+        .filter((p) => p.type === 'renderer').map((p) => p.id);
+      const got = await runPage(browser, query({ memory: 'anythread' }));
+      perCall.push(got.memory.perCall);
+      peaks.push(got.memory.peak);
+      allocations ??= got.memory.allocations;
+    } finally {
+      renderers = async () => [];
+      await browser.close();
+    }
+  }
+  const backend = 'wasm-chromium';
+  const total = quick ? 20_000 : TOTAL;
+  const out = [
+    record('memory-queued', backend, 'anythread', 1, 'bytes/call', perCall),
+    record('memory-peak-rss', backend, 'anythread', 1, 'bytes', peaks),
+    record('allocations-unbounded', backend, 'anythread', 1, 'allocs/call', [allocations / total]),
+  ];
+  log(`${backend} memory anythread: ${out[0].median.toFixed(1)} bytes per queued call; allocations: ${allocations} per ${total} unbounded`);
+  return out;
 }
 
 // Loads `url` and waits for its records (window.__benchResults), printing
@@ -95,7 +157,9 @@ async function runPage(browser, url) {
   }
   const error = await page.evaluate(() => window.__benchError);
   if (error) throw new Error(`browser benchmark: ${error}`);
-  const out = await page.evaluate(() => ({ records: window.__benchResults, impls: window.__benchImpls }));
+  const out = await page.evaluate(() => ({
+    records: window.__benchResults, impls: window.__benchImpls, memory: window.__benchMemory,
+  }));
   await page.close();
   return out;
 }
@@ -207,7 +271,7 @@ const sections = [
   ['Idle latency (b), p99', 'latency-p99'],
   ['Backpressure (c): max_queue_size 1024, blocking calls, 2 producers', 'backpressure'],
   ['Memory (d): resident memory per queued call, 1,000,000 calls queued before the JS thread drains', 'memory-queued'],
-  ['Memory (d): peak resident set of the process', 'memory-peak-rss'],
+  ['Memory (d): peak resident set of the process (in Chromium, of the page\'s renderer)', 'memory-peak-rss'],
   ['Heap allocations per call on the producer path, steady state (bounded queue, 1024 calls)', 'allocations-steady'],
   ['Heap allocations per call on the producer path, 1,000,000 calls into an unbounded queue (ring growth)', 'allocations-unbounded'],
 ];

@@ -52,6 +52,40 @@ async function jsBaselines() {
   return out;
 }
 
+// The resident set of every renderer, read by bench/run.mjs. Synchronous:
+// while it waits, this page's main thread runs nothing, so no call drains.
+function residentSets() {
+  const request = new XMLHttpRequest();
+  request.open('GET', '/__bench/rss', false);
+  request.send();
+  if (request.status !== 200) throw new Error(`/__bench/rss: ${request.status}`);
+  return JSON.parse(request.responseText);
+}
+
+// As node-run.mjs measures in Node: `total` calls queued by one producer
+// while the main thread waits inside anythreadQueueAll, the resident set
+// read before and while they are queued, then the peak once drained. The
+// page's renderer is the one that grew (the browser's others are idle).
+async function measureMemory(m) {
+  let seen = 0;
+  let resolveDone;
+  const drained = new Promise((r) => (resolveDone = r));
+  const before = residentSets();
+  const allocations = m.anythreadQueueAll(() => { if (++seen === total) resolveDone(); }, total);
+  const queued = residentSets();
+  await drained;
+  const after = residentSets();
+  let grown;
+  for (const q of queued) {
+    const b = before.find((x) => x.pid === q.pid);
+    if (b && (!grown || q.rss - b.rss > grown.bytes)) grown = { pid: q.pid, bytes: q.rss - b.rss };
+  }
+  if (!grown) throw new Error('memory: no renderer to measure');
+  const peak = after.find((x) => x.pid === grown.pid)?.hwm;
+  log(`${backend} memory anythread: renderer ${grown.pid} grew ${grown.bytes} bytes with ${total} calls queued`);
+  return { perCall: grown.bytes / total, peak, allocations };
+}
+
 async function main() {
   const { exports: m } = await loadModule({
     factory,
@@ -77,6 +111,15 @@ async function main() {
     if (!one) throw new Error(`no implementation named ${serve}`);
     window.__benchOnce = (p) => timeUntilSeen((cb) => one.start(cb, p, total), total, { batched: one.batched });
     window.__benchReady = true;
+    return;
+  }
+  // ?memory=anythread: one memory measurement in this page, which bench/run.mjs
+  // opens in a browser of its own (see there); its result goes to
+  // window.__benchMemory.
+  if (params.get('memory') !== null) {
+    if (params.get('memory') !== 'anythread') throw new Error(`no memory measurement for ${params.get('memory')}`);
+    window.__benchMemory = await measureMemory(m);
+    window.__benchResults = [];
     return;
   }
   // ?throughput=elsewhere: every scenario but throughput (run.mjs runs that
