@@ -148,7 +148,13 @@ async function main() {
     })),
     ...(only && only !== 'backpressure' ? [] : await backpressure({
       backend,
-      impls: [{ name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) }],
+      // Emscripten's per-call paths as they are: their queue holds 127
+      // calls and blocks when full (node-run.mjs).
+      impls: [
+        { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false, 1024, true) },
+        { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
+        { name: 'em-asm', start: (cb, p, n) => m.emPerCall(cb, p, n, 'em-asm') },
+      ],
       runs: quick ? 1 : 3,
       total,
       log,
