@@ -72,10 +72,13 @@ export interface RunStats {
 export interface ReliabilityModule {
   run(callback: (producer: number, seq: number) => void, options: RunOptions): Promise<RunStats>;
   /** Queues `count` calls from the JS thread before anything drains.
-   * `lend`: batches are lent (ThreadsafeFunctionOptions::lend_batches). */
+   * `lend`: batches are lent (ThreadsafeFunctionOptions::lend_batches).
+   * `fromThread`: a thread makes the calls while the JS thread waits for it
+   * inside this call (in wasm, the main thread runs Emscripten's queued
+   * calls meanwhile: a doorbell without Atomics.waitAsync drains there). */
   flood(
     callback: (value: number | Float64Array) => void,
-    options: { count: number; converter: boolean; batched: boolean; lend?: boolean },
+    options: { count: number; converter: boolean; batched: boolean; lend?: boolean; fromThread?: boolean },
   ): number;
   /** Functions whose state is alive in the module (anythread::LiveThreadsafeFunctions). */
   liveFunctions(): number;

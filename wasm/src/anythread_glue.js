@@ -158,9 +158,11 @@ mergeInto(LibraryManager.library, {
   // or structuredClone's transfer where the engine lacks it, as Node 20
   // does: no copy either way) and keeps that one. The lent view's buffer is
   // then detached: a callback that kept the array sees it empty, never
-  // later batches' values. A lend while the kept buffer is out (a loop
-  // started from inside a callback) gets a new buffer, detached the same
-  // way. A buffer the callback transferred away is simply replaced.
+  // later batches' values. A lend while the kept buffer is out gets a new
+  // buffer, detached the same way: a guard, since no drain starts inside
+  // another's callback (wake.cpp defers a wake-up that arrives inside native
+  // code; tests/lent-batches.test.ts checks it). A buffer the callback
+  // transferred away is simply replaced.
   // Where the engine cannot detach at all, the array stays the callback's
   // and its buffer is not reused.
   $anythreadDetach: function(buffer) {

@@ -452,6 +452,10 @@ Value FloodExport(const CallbackInfo& info) {
   if (!lend.IsUndefined() && !lend.IsBoolean()) {
     return Throw(env, ErrorKind::kTypeError, "options.lend must be a boolean");
   }
+  Value from_thread = info[1].Get("fromThread");
+  if (!from_thread.IsUndefined() && !from_thread.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError, "options.fromThread must be a boolean");
+  }
   using Numbers = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
   anythread::ThreadsafeFunctionOptions options;
   options.batched = batched.AsBool();
@@ -465,8 +469,20 @@ Value FloodExport(const CallbackInfo& info) {
   if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
   Numbers f = std::move(tsfn).value();
   double accepted = 0;
-  for (uint32_t i = 0; i < static_cast<uint32_t>(count); ++i) {
-    if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
+  auto queue_all = [&] {
+    for (uint32_t i = 0; i < static_cast<uint32_t>(count); ++i) {
+      if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
+    }
+  };
+  if (from_thread.IsBoolean() && from_thread.AsBool()) {
+    // A thread makes the calls while the JS thread waits for it here. In
+    // wasm the main thread runs the queued proxied calls meanwhile
+    // (Emscripten's main-thread wait does), and with them the wake-up
+    // messages of doorbells that have no Atomics.waitAsync: their drains
+    // run inside this call.
+    std::thread(queue_all).join();
+  } else {
+    queue_all();
   }
   f.Release();
   return Value::Number(env, accepted);
