@@ -130,6 +130,24 @@ describe('loader', () => {
     expect(r.code).toBe(0);
   });
 
+  // js/index.mjs and js/index.d.mts name each export by hand (an ES module's
+  // named exports are static): neither may miss one that js/exports.json,
+  // the list both backends register, has.
+  test('the ES entry exports every function in js/exports.json, each the API\'s own, and its types declare each', async () => {
+    const names: string[] = JSON.parse(fs.readFileSync(path.join(root, 'js', 'exports.json'), 'utf8'));
+    const esm = (await import('../js/index.mjs')) as unknown as Record<string, unknown> & {
+      load(): Promise<Record<string, unknown>>;
+    };
+    const api = await esm.load();
+    const declarations = fs.readFileSync(path.join(root, 'js', 'index.d.mts'), 'utf8');
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(typeof api[name], name).toBe('function');
+      expect(esm[name], name).toBe(api[name]);
+      expect(declarations, name).toContain(`export declare const ${name}: Api['${name}'];`);
+    }
+  });
+
   test('both backends present exactly the same functions', async () => {
     const [n, w] = await Promise.all(backends.map((b) => anythread.load({ order: [b] })));
     expect(Object.keys(n).sort()).toEqual(Object.keys(w).sort());
