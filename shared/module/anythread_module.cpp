@@ -135,7 +135,7 @@ Value PromiseOrThrow(Env env, Result<Deferred<T>>* deferred, Value* promise) {
 // Runs `fn` on one new thread (detached).
 template <typename Fn>
 void OnNewThread(Fn fn) {
-  std::thread(std::move(fn)).detach();
+  anythread::StartDetachedThread(std::move(fn));
 }
 
 // 2. CH; one thread, ten times: sleep 100 ms, then call with n = 0..9.

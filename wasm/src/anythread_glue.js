@@ -331,6 +331,12 @@ mergeInto(LibraryManager.library, {
   // In Node, pthread workers are unref'd (the post-js does it) so they never
   // hold the process; instead a ref'd timer stands for every open, strong
   // threadsafe function, as Node's own threadsafe functions hold the loop.
+  // Whether the main thread may block (Atomics.wait): in Node, yes; on a
+  // browser's main thread, no (StripeLock waits there without sleeping).
+  anythread_main_thread_may_block: function() {
+    return ENVIRONMENT_IS_NODE ? 1 : 0;
+  },
+
   anythread_keep_alive__deps: ['$anythreadState'],
   anythread_keep_alive: function(delta) {
     var st = anythreadState;

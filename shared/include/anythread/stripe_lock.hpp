@@ -36,6 +36,13 @@
 #include <memory>
 #include <mutex>
 
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/threading.h>
+// The wasm glue (wasm/src/anythread_glue.js): 1 where the main thread may
+// block (Node), 0 where it may not (a browser's).
+extern "C" int anythread_main_thread_may_block(void);
+#endif
+
 namespace anythread {
 
 class StripeLock {
@@ -96,6 +103,24 @@ class StripeLock {
       if (state_.load(std::memory_order_relaxed) == 0 && try_lock()) return;
       Relax();
     }
+#if defined(__EMSCRIPTEN__)
+    if (!MainThreadMaySleep()) {
+      // A browser's main thread cannot sleep. Emscripten 3.1.6 turns its
+      // waits into a busy loop that runs the queued proxied calls, and a
+      // condition variable's wait there first warns "Blocking on the main
+      // thread is very dangerous" (or aborts the page, in a module built
+      // with -sALLOW_BLOCKING_ON_MAIN_THREAD=0). So wait as that loop does,
+      // without the condition variable: it is a producer's push we wait
+      // for (tests/main-thread-wait.browser.test.ts). Never taken as 2, so
+      // no unlock owes this thread a wake-up.
+      for (;;) {
+        emscripten_main_thread_process_queued_calls();
+        for (int i = 0; i < kSpins; ++i) {
+          if (state_.load(std::memory_order_relaxed) == 0 && try_lock()) return;
+        }
+      }
+    }
+#endif
     std::unique_lock<std::mutex> guard(sleep_->mutex);
     // Taking it as 2 (not 1) keeps the wake-up chain going for any other
     // sleeper: this thread's unlock will wake the next one.
@@ -116,6 +141,14 @@ class StripeLock {
   // than 128, and 16,384 as much as 4,096 or more (bench/NOTES.md).
   static constexpr int kSpins = 16384;
   static void Relax() {}
+#endif
+
+#if defined(__EMSCRIPTEN__)
+  static bool MainThreadMaySleep() {
+    if (!emscripten_is_main_browser_thread()) return true;
+    static const bool may_block = anythread_main_thread_may_block() != 0;
+    return may_block;
+  }
 #endif
 
   struct Sleep {
