@@ -9,20 +9,26 @@
 // (shared/include/anythread/stripe_lock.hpp).
 import { expect, test } from 'vitest';
 import { loadModule } from '../js/index.mjs';
+import type { Api } from '../js/types';
 import { checkedRun, type ReliabilityModule } from './reliability/harness';
 
-test('draining stripes that 11 producers hold prints no blocking warning, and every call arrives', async () => {
-  // A module instance of this test's own, whose messages to stderr are
-  // recorded (Emscripten's warnings go there).
-  const url = new URL('./reliability/dist/web/reliability.mjs', import.meta.url);
+/** A module instance of the test's own, built for the web at `url`, whose
+ * messages to stderr are recorded (Emscripten's warnings go there). */
+async function loadRecording<T>(url: URL) {
   const { default: factory } = await import(/* @vite-ignore */ url.href);
   const messages: string[] = [];
   const loaded = await loadModule({
     factory: (options?: object) => factory({ ...options, printErr: (text: string) => messages.push(text) }),
     mainScriptUrl: url,
   });
-  const m = loaded.exports as unknown as ReliabilityModule;
   const blockingWarnings = () => messages.filter((text) => /Blocking on the main thread/.test(text));
+  return { m: loaded.exports as unknown as T, blockingWarnings };
+}
+
+test('draining stripes that 11 producers hold prints no blocking warning, and every call arrives', async () => {
+  const { m, blockingWarnings } = await loadRecording<ReliabilityModule>(
+    new URL('./reliability/dist/web/reliability.mjs', import.meta.url),
+  );
 
   // More producers than stripes (8) and cores: the JS thread's drain often
   // finds a stripe's lock held, and now and then by a producer the system
@@ -46,19 +52,7 @@ test('draining stripes that 11 producers hold prints no blocking warning, and ev
 // so detaching one from the main thread printed the same warning (in about
 // every run of this test before StartDetachedThread created them detached).
 test('starting and detaching the library\'s threads prints no blocking warning', async () => {
-  const url = new URL('../dist/web/anythread.mjs', import.meta.url);
-  const { default: factory } = await import(/* @vite-ignore */ url.href);
-  const messages: string[] = [];
-  const loaded = await loadModule({
-    factory: (options?: object) => factory({ ...options, printErr: (text: string) => messages.push(text) }),
-    mainScriptUrl: url,
-  });
-  const m = loaded.exports as unknown as {
-    callThreadsafeFunction(cb: (err: unknown, n: number) => void): void;
-    acceptThreadsafeFunctionFatal(cb: (n: number) => void): void;
-    testThreadsafeFunction(cb: (err: unknown, values: number[]) => void): void;
-    buildThreadsafeFunctionFromFunction(cb: (a: number, b: number) => void): void;
-  };
+  const { m, blockingWarnings } = await loadRecording<Api>(new URL('../dist/web/anythread.mjs', import.meta.url));
   for (let round = 0; round < 20; round++) {
     let sum = 0;
     await new Promise<void>((resolve) => {
@@ -79,7 +73,7 @@ test('starting and detaching the library\'s threads prints no blocking warning',
     });
     expect(arrays).toHaveLength(2);
   }
-  expect(messages.filter((text) => /Blocking on the main thread/.test(text))).toEqual([]);
+  expect(blockingWarnings()).toEqual([]);
   // The recording sees the warning: this function joins its threads on the
   // main thread, by design (it mirrors NAPI-RS's test of that name).
   await new Promise<void>((resolve) => {
@@ -88,5 +82,5 @@ test('starting and detaching the library\'s threads prints no blocking warning',
       if (++n === 3) resolve();
     });
   });
-  expect(messages.filter((text) => /Blocking on the main thread/.test(text))).toHaveLength(1);
+  expect(blockingWarnings()).toHaveLength(1);
 });
