@@ -176,6 +176,11 @@ Napi::Function JsFunction(const CallbackInfo& info) {
   return info[0].napi().As<Napi::Function>();
 }
 
+// The lambda form's call: a closure over the value, made per call.
+auto LambdaCall(uint32_t v) {
+  return [v](Napi::Env env, Napi::Function fn) { fn.Call({Napi::Number::New(env, v)}); };
+}
+
 // (cb, producers, total, maxQueue, blocking): a lambda per call,
 // NonBlockingCall (or BlockingCall).
 Value NapiLambda(const CallbackInfo& info) {
@@ -187,8 +192,7 @@ Value NapiLambda(const CallbackInfo& info) {
                                             producers);
   Produce(producers, Count(info, 2), [tsfn, blocking](size_t, size_t first, size_t count) mutable {
     for (size_t i = 0; i < count; ++i) {
-      uint32_t v = static_cast<uint32_t>(first + i);
-      auto call = [v](Napi::Env env, Napi::Function fn) { fn.Call({Napi::Number::New(env, v)}); };
+      auto call = LambdaCall(static_cast<uint32_t>(first + i));
       if (blocking) {
         tsfn.BlockingCall(call);
       } else {
@@ -200,22 +204,25 @@ Value NapiLambda(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
-// (cb, total): the lambda form with an unbounded queue, all calls queued
-// while JS waits here (memory scenario).
+// `total` calls queued by one thread while JS waits here (the memory
+// scenario: nothing drains meanwhile); queue(tsfn, i) makes call i.
+template <typename Tsfn, typename Queue>
+void QueueAllFromThread(Tsfn tsfn, size_t total, Queue queue) {
+  std::thread([tsfn, total, queue]() mutable {
+    for (size_t i = 0; i < total; ++i) queue(tsfn, i);
+    tsfn.Release();
+  }).join();
+}
+
+// (cb, total): the lambda form with an unbounded queue, every call queued
+// before JS drains.
 Value NapiLambdaQueueAll(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  size_t total = Count(info, 1);
-  auto tsfn = Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, 1);
-  std::thread([tsfn, total]() mutable {
-    for (size_t i = 0; i < total; ++i) {
-      uint32_t v = static_cast<uint32_t>(i);
-      tsfn.NonBlockingCall([v](Napi::Env env, Napi::Function fn) {
-        fn.Call({Napi::Number::New(env, v)});
-      });
-    }
-    tsfn.Release();
-  }).join();
+  QueueAllFromThread(Napi::ThreadSafeFunction::New(env.napi(), JsFunction(info), "lambda", 0, 1),
+                     Count(info, 1), [](Napi::ThreadSafeFunction& tsfn, size_t i) {
+                       tsfn.NonBlockingCall(LambdaCall(static_cast<uint32_t>(i)));
+                     });
   return Value::Undefined(env);
 }
 
@@ -247,19 +254,15 @@ Value NapiTyped(const CallbackInfo& info) {
   return Value::Undefined(env);
 }
 
-// (cb, total): Typed with an unbounded queue, all calls queued while JS
-// waits here (memory scenario).
+// (cb, total): Typed with an unbounded queue, every call queued before JS
+// drains.
 Value NapiTypedQueueAll(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  size_t total = Count(info, 1);
-  Typed tsfn = Typed::New(env.napi(), JsFunction(info), "typed", 0, 1);
-  std::thread([tsfn, total]() mutable {
-    for (size_t i = 0; i < total; ++i) {
-      tsfn.NonBlockingCall(reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
-    }
-    tsfn.Release();
-  }).join();
+  QueueAllFromThread(Typed::New(env.napi(), JsFunction(info), "typed", 0, 1), Count(info, 1),
+                     [](Typed& tsfn, size_t i) {
+                       tsfn.NonBlockingCall(reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
+                     });
   return Value::Undefined(env);
 }
 
