@@ -25,7 +25,7 @@ parentPort.on('message', ({ count, batch }) => {
   if (batch === 1) { for (let i = 0; i < count; i++) parentPort.postMessage(i); return; }
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
-    const a = new Float64Array(n);
+    const a = new Uint32Array(n);
     for (let j = 0; j < n; j++) a[j] = i + j;
     parentPort.postMessage(a);
   }

@@ -23,7 +23,7 @@ function watch(count: number, onEach?: () => void) {
   let atTimer = -1;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const callback = (v: number | Float64Array) => {
+  const callback = (v: number | Uint32Array) => {
     if (typeof v === 'number') values.push(v);
     else for (const x of v) values.push(x);
     onEach?.();
@@ -73,9 +73,9 @@ describe.each(backends)('%s', (backend) => {
     const count = 100_000;
     const sizes: number[] = [];
     const w = watch(count);
-    const callback = (v: number | Float64Array) => {
-      expect(v).toBeInstanceOf(Float64Array);
-      sizes.push((v as Float64Array).length);
+    const callback = (v: number | Uint32Array) => {
+      expect(v).toBeInstanceOf(Uint32Array);
+      sizes.push((v as Uint32Array).length);
       w.callback(v);
     };
     expect(m.flood(callback, { count, converter: false, batched: true })).toBe(count);

@@ -1,5 +1,5 @@
 // Lent batches (ThreadsafeFunctionOptions::lend_batches): batched delivery
-// whose Float64Array is the callback's only while it runs. When the callback
+// whose typed array is the callback's only while it runs. When the callback
 // returns, the array's buffer is detached, so an array kept past that point
 // reads as empty instead of showing later batches' values; its memory serves
 // the next batch. Batches that are not lent stay the callback's. Every call
@@ -17,14 +17,14 @@ const COUNT = 40_000;
 async function flood(
   m: Awaited<ReturnType<typeof reliability>>,
   lend: boolean,
-  onBatch: (batch: Float64Array) => void,
+  onBatch: (batch: Uint32Array) => void,
   count = COUNT,
 ) {
   const values: number[] = [];
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const callback = (v: number | Float64Array) => {
-    if (!(v instanceof Float64Array)) throw new TypeError(`expected a Float64Array, got ${typeof v}`);
+  const callback = (v: number | Uint32Array) => {
+    if (!(v instanceof Uint32Array)) throw new TypeError(`expected a Uint32Array, got ${typeof v}`);
     for (const x of v) values.push(x);
     onBatch(v);
     if (values.length === count) resolve();
@@ -40,7 +40,7 @@ const inOrder = (values: number[], count = COUNT) =>
 describe.each(backends)('%s', (backend) => {
   test('lent batches carry every value in order and read as empty once their callback returned', async () => {
     const m = await reliability(backend);
-    const kept: Float64Array[] = [];
+    const kept: Uint32Array[] = [];
     const lengthsInside: number[] = [];
     const earlierEmptyInside: boolean[] = [];
     const values = await flood(m, true, (batch) => {
@@ -68,9 +68,9 @@ describe.each(backends)('%s', (backend) => {
   // array still reads as empty once its callback returned.
   test('two lent functions draining in turn each get their own values, in order', async () => {
     const m = await reliability(backend);
-    const kept: Float64Array[] = [];
+    const kept: Uint32Array[] = [];
     const sources: string[] = [];
-    const onBatch = (name: string) => (batch: Float64Array) => {
+    const onBatch = (name: string) => (batch: Uint32Array) => {
       kept.push(batch);
       sources.push(name);
     };
@@ -110,19 +110,19 @@ describe.each(backends)('%s', (backend) => {
       if (hideWaitAsync) (Atomics as { waitAsync?: unknown }).waitAsync = undefined;
       const INNER = 200_000;
       const innerValues: number[] = [];
-      const innerArrays: Float64Array[] = [];
+      const innerArrays: Uint32Array[] = [];
       let innerDone!: () => void;
       const innerAll = new Promise<void>((r) => (innerDone = r));
       let insideOuter = false;
       let innerBatchesInside = 0;
-      const inner = (v: number | Float64Array) => {
-        if (!(v instanceof Float64Array)) throw new TypeError('expected a Float64Array');
+      const inner = (v: number | Uint32Array) => {
+        if (!(v instanceof Uint32Array)) throw new TypeError('expected a Uint32Array');
         if (insideOuter) innerBatchesInside++;
         innerArrays.push(v);
         for (const x of v) innerValues.push(x);
         if (innerValues.length === INNER) innerDone();
       };
-      let outerArray: Float64Array | null = null;
+      let outerArray: Uint32Array | null = null;
       let outerBefore: number[] = [];
       let outerAfter: number[] = [];
       let innerAccepted = 0;
@@ -165,7 +165,7 @@ describe.each(backends)('%s', (backend) => {
 
   test('a copy made inside the callback (slice) keeps its values', async () => {
     const m = await reliability(backend);
-    const copies: Float64Array[] = [];
+    const copies: Uint32Array[] = [];
     await flood(m, true, (batch) => copies.push(batch.slice()));
     const fromCopies = copies.flatMap((c) => Array.from(c));
     expect(inOrder(fromCopies)).toBe(true);
@@ -188,14 +188,14 @@ describe.each(backends)('%s', (backend) => {
     // What was transferred is the caller's for good: the values as delivered.
     expect(moved.length).toBe(2);
     for (const { buffer, length, first } of moved) {
-      const view = new Float64Array(buffer, 0, length);
+      const view = new Uint32Array(buffer, 0, length);
       expect(Array.from(view)).toEqual(Array.from({ length }, (_, i) => first + i));
     }
   });
 
   test('batches that are not lent stay the callback\'s', async () => {
     const m = await reliability(backend);
-    const kept: Float64Array[] = [];
+    const kept: Uint32Array[] = [];
     const values = await flood(m, false, (batch) => kept.push(batch));
     expect(inOrder(values)).toBe(true);
     const fromKept = kept.flatMap((b) => Array.from(b));
@@ -216,7 +216,7 @@ describe.each(backends)('%s', (backend) => {
       g.structuredClone = undefined;
       if (savedTransfer) delete (ArrayBuffer.prototype as { transfer?: unknown }).transfer;
       try {
-        const kept: Float64Array[] = [];
+        const kept: Uint32Array[] = [];
         const values = await flood(m, true, (batch) => kept.push(batch));
         expect(inOrder(values)).toBe(true);
         expect(kept.length).toBeGreaterThanOrEqual(3);

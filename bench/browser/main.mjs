@@ -21,7 +21,7 @@ onmessage = ({ data: { count, batch } }) => {
   if (batch === 1) { for (let i = 0; i < count; i++) postMessage(i); return; }
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
-    const a = new Float64Array(n);
+    const a = new Uint32Array(n);
     for (let j = 0; j < n; j++) a[j] = i + j;
     postMessage(a, [a.buffer]);
   }

@@ -508,6 +508,39 @@ TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
 }
 
+// A batch arrives in the typed array of its payload's type (up to 32 bits;
+// wider integers as Float64Array), with the values unchanged.
+template <typename T>
+void ExpectBatchOf(FakeRuntime& rt, Env env, std::vector<T> values, const char* array_type) {
+  SCOPED_TRACE(array_type);
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  auto t = ThreadsafeFunction<T>::Create(env, r.fn(), options).value();
+  for (T v : values) ASSERT_EQ(t.Call(v), Status::kOk);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 1u);
+  const Value& batch = r.calls[0][1];
+  EXPECT_EQ(batch.data()->s, array_type);
+  ASSERT_EQ(batch.Length(), values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(batch.Get(i).AsNumber(), static_cast<double>(values[i]));
+  }
+}
+
+TEST_F(TsfnTest, BatchesArriveInTheTypedArrayOfTheirPayload) {
+  ExpectBatchOf<int8_t>(rt, env, {-128, -1, 0, 127}, "Int8Array");
+  ExpectBatchOf<uint8_t>(rt, env, {0, 1, 255}, "Uint8Array");
+  ExpectBatchOf<int16_t>(rt, env, {-32768, -1, 32767}, "Int16Array");
+  ExpectBatchOf<uint16_t>(rt, env, {0, 65535}, "Uint16Array");
+  ExpectBatchOf<int32_t>(rt, env, {INT32_MIN, -1, INT32_MAX}, "Int32Array");
+  ExpectBatchOf<uint32_t>(rt, env, {0, UINT32_MAX}, "Uint32Array");
+  ExpectBatchOf<float>(rt, env, {-1.5f, 0.1f, 3.0e38f}, "Float32Array");
+  ExpectBatchOf<double>(rt, env, {-2.5, 0.1, 1e300}, "Float64Array");
+  ExpectBatchOf<int64_t>(rt, env, {-(int64_t{1} << 53), 0, int64_t{1} << 53}, "Float64Array");
+  ExpectBatchOf<uint64_t>(rt, env, {0, uint64_t{1} << 53}, "Float64Array");
+}
+
 // Lent batches: the callback sees the whole batch; once it returns, the
 // array is given back (EndLend: detached, so it reads as empty).
 TEST_F(TsfnTest, LentBatchesAreGivenBackWhenTheCallbackReturns) {

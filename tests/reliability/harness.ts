@@ -77,8 +77,15 @@ export interface ReliabilityModule {
    * inside this call (in wasm, the main thread runs Emscripten's queued
    * calls meanwhile: a doorbell without Atomics.waitAsync drains there). */
   flood(
-    callback: (value: number | Float64Array) => void,
+    callback: (value: number | Uint32Array) => void,
     options: { count: number; converter: boolean; batched: boolean; lend?: boolean; fromThread?: boolean },
+  ): number;
+  /** A batched function over a payload of the named C++ type: the JS thread
+   * queues each of `values` (static_cast to that type) before anything
+   * drains, then releases it. Returns how many calls were accepted. */
+  typedBatch(
+    callback: (batch: ArrayBufferView) => void,
+    options: { type: string; values: number[]; lend: boolean },
   ): number;
   /** Functions whose state is alive in the module (anythread::LiveThreadsafeFunctions). */
   liveFunctions(): number;

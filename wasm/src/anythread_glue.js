@@ -146,14 +146,30 @@ mergeInto(LibraryManager.library, {
     return Emval.toHandle(e);
   },
 
-  anythread_float64_array__deps: ['$Emval'],
-  anythread_float64_array: function(values, n) {
-    var base = values >> 3;
-    return Emval.toHandle(HEAPF64.slice(base, base + n));
+  // Batched delivery's typed arrays, by TypedArrayType (backend.hpp): the
+  // constructor and the heap view its elements are read from.
+  $anythreadTyped: function(type) {
+    switch (type) {
+      case 0: return [Int8Array, HEAP8, 0];
+      case 1: return [Uint8Array, HEAPU8, 0];
+      case 2: return [Int16Array, HEAP16, 1];
+      case 3: return [Uint16Array, HEAPU16, 1];
+      case 4: return [Int32Array, HEAP32, 2];
+      case 5: return [Uint32Array, HEAPU32, 2];
+      case 6: return [Float32Array, HEAPF32, 2];
+      default: return [Float64Array, HEAPF64, 3];
+    }
+  },
+  // A copy on a new (unshared) ArrayBuffer: slice() of a heap view.
+  anythread_typed_array__deps: ['$Emval', '$anythreadTyped'],
+  anythread_typed_array: function(type, values, n) {
+    var t = anythreadTyped(type);
+    var base = values >> t[2];
+    return Emval.toHandle(t[1].slice(base, base + n));
   },
 
   // Lent batches (ThreadsafeFunctionOptions::lend_batches). The kept
-  // ArrayBuffer is lent as a Float64Array view; when the callback returns,
+  // ArrayBuffer is lent as a typed array view; when the callback returns,
   // anythread_end_lend moves its memory into a new ArrayBuffer (transfer(),
   // or structuredClone's transfer where the engine lacks it, as Node 20
   // does: no copy either way) and keeps that one. The lent view's buffer is
@@ -177,21 +193,23 @@ mergeInto(LibraryManager.library, {
     }
     return anythreadBufferOf.get.call(array);
   },
-  anythread_lend_float64_array__deps: ['$Emval', '$anythreadState'],
-  anythread_lend_float64_array: function(values, n) {
-    var base = values >> 3;
+  anythread_lend_typed_array__deps: ['$Emval', '$anythreadState', '$anythreadTyped'],
+  anythread_lend_typed_array: function(type, values, n) {
+    var t = anythreadTyped(type);
+    var base = values >> t[2];
+    var bytes = n << t[2];
     var buffer = anythreadState.lent;
     if (anythreadState.lentOut !== null) {
-      buffer = new ArrayBuffer(n * 8);
+      buffer = new ArrayBuffer(bytes);
     } else {
-      if (buffer === null || buffer.byteLength < n * 8) {
-        buffer = new ArrayBuffer(Math.max(n * 8, 512, buffer === null ? 0 : 2 * buffer.byteLength));
+      if (buffer === null || buffer.byteLength < bytes) {
+        buffer = new ArrayBuffer(Math.max(bytes, 512, buffer === null ? 0 : 2 * buffer.byteLength));
       }
       anythreadState.lent = null;
       anythreadState.lentOut = buffer;
     }
-    var array = new Float64Array(buffer, 0, n);
-    array.set(HEAPF64.subarray(base, base + n));
+    var array = new t[0](buffer, 0, n);
+    array.set(t[1].subarray(base, base + n));
     return Emval.toHandle(array);
   },
   anythread_end_lend__deps: ['$Emval', '$anythreadState', '$anythreadDetach', '$anythreadBufferOf'],

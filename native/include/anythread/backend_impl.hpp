@@ -299,20 +299,24 @@ inline Napi::Function CompiledHelper(Env env, Napi::FunctionReference* cache,
   return cache->Value();
 }
 
-inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
+inline Value MakeTypedArray(Env env, TypedArrayType type, const void* values, size_t n) {
+  static constexpr napi_typedarray_type kNapiType[] = {
+      napi_int8_array,  napi_uint8_array,  napi_int16_array,   napi_uint16_array,
+      napi_int32_array, napi_uint32_array, napi_float32_array, napi_float64_array};
+  const size_t bytes = n * TypedArrayElementSize(type);
   void* data = nullptr;
   napi_value buffer, array;
-  napi_create_arraybuffer(env.raw(), n * sizeof(double), &data, &buffer);
-  if (n > 0) std::memcpy(data, values, n * sizeof(double));
-  napi_create_typedarray(env.raw(), napi_float64_array, n, buffer, 0, &array);
+  napi_create_arraybuffer(env.raw(), bytes, &data, &buffer);
+  if (bytes > 0) std::memcpy(data, values, bytes);
+  napi_create_typedarray(env.raw(), kNapiType[static_cast<size_t>(type)], n, buffer, 0, &array);
   return Value(Napi::Value(env.raw(), array));
 }
 
 // A lent batch is a new ArrayBuffer that EndLend detaches: V8 then frees its
 // memory at once (no garbage collection needed), so the next batch's
 // allocation gets the same, already faulted-in, memory back from malloc.
-inline Value LendFloat64Array(Env env, const double* values, size_t n) {
-  return MakeFloat64Array(env, values, n);
+inline Value LendTypedArray(Env env, TypedArrayType type, const void* values, size_t n) {
+  return MakeTypedArray(env, type, values, n);
 }
 
 inline void EndLend(Env env, const Value& array) {

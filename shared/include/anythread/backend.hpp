@@ -49,8 +49,10 @@
 //                                   32 calls); returns how many calls ran, the
 //                                   throwing one included. values has n + 1
 //                                   slots.
-//   MakeFloat64Array(env, values, n)  A new Float64Array copy.
-//   LendFloat64Array(env, values, n)  A Float64Array copy lent for one call;
+//   MakeTypedArray(env, type, values, n)  A new typed array of `type`
+//                                   holding a copy of the n elements at
+//                                   values (of type's element type).
+//   LendTypedArray(env, type, values, n)  The same, lent for one call;
 //   EndLend(env, array)             then detaches its buffer (the array
 //                                   reads as empty) and may reuse its
 //                                   memory for a later lend. A buffer the
@@ -64,6 +66,7 @@
 #ifndef ANYTHREAD_BACKEND_HPP_
 #define ANYTHREAD_BACKEND_HPP_
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -74,6 +77,26 @@
 namespace anythread {
 
 enum class ErrorKind { kError, kTypeError, kRangeError };
+
+// The typed arrays batched delivery makes (MakeTypedArray, LendTypedArray).
+enum class TypedArrayType {
+  kInt8, kUint8, kInt16, kUint16, kInt32, kUint32, kFloat32, kFloat64
+};
+
+// Bytes per element of a TypedArrayType.
+constexpr size_t TypedArrayElementSize(TypedArrayType type) {
+  switch (type) {
+    case TypedArrayType::kInt8:
+    case TypedArrayType::kUint8: return 1;
+    case TypedArrayType::kInt16:
+    case TypedArrayType::kUint16: return 2;
+    case TypedArrayType::kInt32:
+    case TypedArrayType::kUint32:
+    case TypedArrayType::kFloat32: return 4;
+    case TypedArrayType::kFloat64: return 8;
+  }
+  return 8;
+}
 
 // Per-environment singletons of the core, kept by the backend (EnvSlot) and
 // destroyed when the environment is torn down.

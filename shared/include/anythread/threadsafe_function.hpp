@@ -55,9 +55,12 @@ struct ThreadsafeFunctionOptions {
   // do not wait for each other's lock.
   size_t max_queue_size = 0;
   bool weak = false;          // true: does not keep the event loop alive.
-  // Numeric payloads only: JS receives each drained batch as one
-  // Float64Array, (batch) or (null, batch), instead of one call per item.
-  // The array is the callback's to keep: new memory for every batch.
+  // Numeric payloads only: JS receives each drained batch as one typed
+  // array, (batch) or (null, batch), instead of one call per item: the
+  // array of the payload's own type up to 32 bits (uint8_t a Uint8Array,
+  // int32_t an Int32Array, float a Float32Array), else a Float64Array
+  // (double, 64-bit integers: detail::BatchElement). The array is the
+  // callback's to keep: new memory for every batch.
   bool batched = false;
   // With batched: the array is lent for the callback's duration only. When
   // the callback returns, its buffer is detached (the array reads as empty
@@ -250,6 +253,38 @@ template <typename T>
 constexpr bool kNumericPayload =
     std::is_arithmetic<T>::value && !std::is_same<T, bool>::value;
 
+// Batched delivery: the typed array a numeric payload's batch arrives in,
+// and its element type. Each type of up to 32 bits gets the typed array of
+// its own size and kind (int16_t an Int16Array, float a Float32Array: no
+// conversion, and as little memory per batch as the values need); 64-bit
+// integers (and long double) arrive as Float64Array, the numbers per-item
+// delivery gives them as, since a BigInt64Array would change their type.
+template <typename T, typename = void>
+struct BatchElement {
+  using type = double;
+  static constexpr TypedArrayType kType = TypedArrayType::kFloat64;
+};
+template <typename T>
+struct BatchElement<T, std::enable_if_t<std::is_integral<T>::value &&
+                                        !std::is_same<T, bool>::value &&
+                                        sizeof(T) <= 4>> {
+  static constexpr bool kSigned = std::is_signed<T>::value;
+  using type = std::conditional_t<
+      sizeof(T) == 1, std::conditional_t<kSigned, int8_t, uint8_t>,
+      std::conditional_t<sizeof(T) == 2,
+                         std::conditional_t<kSigned, int16_t, uint16_t>,
+                         std::conditional_t<kSigned, int32_t, uint32_t>>>;
+  static constexpr TypedArrayType kType =
+      sizeof(T) == 1   ? (kSigned ? TypedArrayType::kInt8 : TypedArrayType::kUint8)
+      : sizeof(T) == 2 ? (kSigned ? TypedArrayType::kInt16 : TypedArrayType::kUint16)
+                       : (kSigned ? TypedArrayType::kInt32 : TypedArrayType::kUint32);
+};
+template <>
+struct BatchElement<float> {
+  using type = float;
+  static constexpr TypedArrayType kType = TypedArrayType::kFloat32;
+};
+
 // Every function's state alive in this module (LiveThreadsafeFunctions).
 inline std::atomic<size_t> live_states{0};
 
@@ -359,7 +394,8 @@ class TsfnState final : public DrainTarget,
   // JS thread. The numeric fast path: a run of plain numeric items goes to
   // JS as one array, and JS calls the callback per item (CallForEach, which
   // stops once the batch, begun at `start`, has used kMaxDrainTime), or
-  // once with the whole array (batched). Returns how many it delivered.
+  // once with the whole batch as a typed array (batched). Returns how many
+  // it delivered.
   size_t DeliverNumbers(Env env, const Value& fn, CallItem<T>* items,
                         size_t n, std::chrono::steady_clock::time_point start) {
     size_t run = 0;
@@ -376,21 +412,25 @@ class TsfnState final : public DrainTarget,
       }
       return run;
     }
+    if (batched_) {
+      using E = typename BatchElement<T>::type;
+      constexpr TypedArrayType kType = BatchElement<T>::kType;
+      batch_.clear();
+      for (size_t i = 0; i < run; ++i) batch_.push_back(static_cast<E>(items[i].value()));
+      if (lend_) {
+        const Value lent = LendTypedArray(env, kType, batch_.data(), run);
+        CallWithOne(env, fn, lent);
+        EndLend(env, lent);
+      } else {
+        CallWithOne(env, fn, MakeTypedArray(env, kType, batch_.data(), run));
+      }
+      return run;
+    }
     numbers_.clear();
     for (size_t i = 0; i < run; ++i) {
       numbers_.push_back(static_cast<double>(items[i].value()));
     }
     numbers_.push_back(0);  // The stop slot (see Abort).
-    if (batched_ && lend_) {
-      const Value lent = LendFloat64Array(env, numbers_.data(), run);
-      CallWithOne(env, fn, lent);
-      EndLend(env, lent);
-      return run;
-    }
-    if (batched_) {
-      CallWithOne(env, fn, MakeFloat64Array(env, numbers_.data(), run));
-      return run;
-    }
     size_t done = 0;
     while (done < run) {
       CallOutcome thrown;
@@ -476,8 +516,9 @@ class TsfnState final : public DrainTarget,
   Converter convert_;
   std::function<void()> finalizer_;
   const bool batched_;
-  const bool lend_;                 // Batches lent (LendFloat64Array).
+  const bool lend_;                 // Batches lent (LendTypedArray).
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
+  std::vector<typename BatchElement<T>::type> batch_;  // Batched delivery's.
   double* stop_slot_ = nullptr;     // Set by CallForEach while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;

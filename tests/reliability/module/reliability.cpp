@@ -25,10 +25,19 @@
 //     (NonBlocking, unbounded), before anything can drain, then releases;
 //     returns how many calls were accepted. Plain numbers go through the
 //     numeric fast path; with converter: true each goes through a converter
-//     (the per-item path); batched: true hands JS Float64Array batches,
+//     (the per-item path); batched: true hands JS Uint32Array batches,
 //     lent ones (detached when the callback returns) with lend: true (an
 //     optional boolean). For the drain's yield bounds (count and time), and
 //     for lent batches.
+//
+//   typedBatch(callback, { type, values, lend }) -> number
+//     A batched function (Fatal) over a payload of the C++ type named by
+//     type ("int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t",
+//     "uint32_t", "float", "double", "int64_t", "uint64_t"; "bool", which
+//     batched delivery refuses, throws its Error): the JS thread
+//     queues each of values (numbers, converted with static_cast) before
+//     anything drains, then releases; returns how many calls were accepted.
+//     For the typed array each payload type's batches arrive in.
 //
 //   ticker(callback, { periodMs, count, weak }) -> undefined
 //     One thread calls callback(0, i) for i in [0, count), every periodMs,
@@ -488,6 +497,57 @@ Value FloodExport(const CallbackInfo& info) {
   return Value::Number(env, accepted);
 }
 
+template <typename T>
+Value QueueTypedBatch(Env env, const Value& callback, const Value& values, bool lend) {
+  anythread::ThreadsafeFunctionOptions options;
+  options.batched = true;
+  options.lend_batches = lend;
+  auto tsfn = anythread::ThreadsafeFunction<T, ErrorStrategy::kFatal>::Create(env, callback,
+                                                                             options);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  auto f = std::move(tsfn).value();
+  double accepted = 0;
+  for (uint32_t i = 0; i < values.Length(); ++i) {
+    if (f.Call(static_cast<T>(values.Get(i).AsNumber()), CallMode::kNonBlocking) == Status::kOk) {
+      ++accepted;
+    }
+  }
+  f.Release();
+  return Value::Number(env, accepted);
+}
+
+Value TypedBatchExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  Value type = info[1].Get("type");
+  Value values = info[1].Get("values");
+  Value lend = info[1].Get("lend");
+  if (!type.IsString() || !values.IsArray() || !lend.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError,
+                 "options.type must be a string, options.values an array and "
+                 "options.lend a boolean");
+  }
+  for (uint32_t i = 0; i < values.Length(); ++i) {
+    if (!values.Get(i).IsNumber()) {
+      return Throw(env, ErrorKind::kTypeError, "options.values must hold numbers");
+    }
+  }
+  const std::string name = type.AsString();
+  const bool lent = lend.AsBool();
+  if (name == "int8_t") return QueueTypedBatch<int8_t>(env, info[0], values, lent);
+  if (name == "uint8_t") return QueueTypedBatch<uint8_t>(env, info[0], values, lent);
+  if (name == "int16_t") return QueueTypedBatch<int16_t>(env, info[0], values, lent);
+  if (name == "uint16_t") return QueueTypedBatch<uint16_t>(env, info[0], values, lent);
+  if (name == "int32_t") return QueueTypedBatch<int32_t>(env, info[0], values, lent);
+  if (name == "uint32_t") return QueueTypedBatch<uint32_t>(env, info[0], values, lent);
+  if (name == "float") return QueueTypedBatch<float>(env, info[0], values, lent);
+  if (name == "double") return QueueTypedBatch<double>(env, info[0], values, lent);
+  if (name == "int64_t") return QueueTypedBatch<int64_t>(env, info[0], values, lent);
+  if (name == "uint64_t") return QueueTypedBatch<uint64_t>(env, info[0], values, lent);
+  if (name == "bool") return QueueTypedBatch<bool>(env, info[0], values, lent);  // Refused.
+  return Throw(env, ErrorKind::kRangeError, "options.type names no payload type: " + name);
+}
+
 Value TickerExport(const CallbackInfo& info) {
   Env env = info.env();
   if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
@@ -572,6 +632,7 @@ Value EchoStopExport(const CallbackInfo& info) {
 ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
+  m.Export("typedBatch", &TypedBatchExport);
   m.Export("ticker", &TickerExport);
   m.Export("liveFunctions", &LiveFunctionsExport);
   m.Export("echoStart", &EchoStartExport);

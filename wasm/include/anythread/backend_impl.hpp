@@ -41,9 +41,9 @@ anythread_em_val anythread_new_promise(void);  // { promise, resolve, reject }
 int anythread_for_each(anythread_em_val fn, const double* values, int n, int leading_null,
                        double budget_ms);
 anythread_em_val anythread_take_error(void);
-anythread_em_val anythread_float64_array(const double* values, int n);
-// See LendFloat64Array and EndLend.
-anythread_em_val anythread_lend_float64_array(const double* values, int n);
+anythread_em_val anythread_typed_array(int type, const void* values, int n);
+// See LendTypedArray and EndLend.
+anythread_em_val anythread_lend_typed_array(int type, const void* values, int n);
 void anythread_end_lend(anythread_em_val array);
 // A JS function calling the exported function at `fn` (see MakeFunction).
 anythread_em_val anythread_make_function(const char* name, void* fn);
@@ -183,17 +183,17 @@ inline size_t CallForEach(Env, const Value& fn, bool leading_null,
   return static_cast<size_t>(-r);
 }
 
-inline Value MakeFloat64Array(Env, const double* values, size_t n) {
+inline Value MakeTypedArray(Env, TypedArrayType type, const void* values, size_t n) {
   return emscripten::val::take_ownership(
-      anythread_float64_array(values, static_cast<int>(n)));
+      anythread_typed_array(static_cast<int>(type), values, static_cast<int>(n)));
 }
 
 // A lent batch is a view over an ArrayBuffer the instance keeps; EndLend
 // detaches that buffer by moving its memory into a new ArrayBuffer, which
 // the next lend uses (anythread_glue.js): no new memory per batch.
-inline Value LendFloat64Array(Env, const double* values, size_t n) {
+inline Value LendTypedArray(Env, TypedArrayType type, const void* values, size_t n) {
   return emscripten::val::take_ownership(
-      anythread_lend_float64_array(values, static_cast<int>(n)));
+      anythread_lend_typed_array(static_cast<int>(type), values, static_cast<int>(n)));
 }
 
 inline void EndLend(Env, const Value& array) { anythread_end_lend(array.val().as_handle()); }

@@ -11,6 +11,7 @@
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -314,14 +315,33 @@ inline CallOutcome CallFunction(Env env, const Value& fn, const Value* args,
   return CallFunction(env, fn, std::vector<Value>(args, args + argc));
 }
 
-inline Value MakeFloat64Array(Env env, const double* values, size_t n) {
+// An array of numbers whose string member names the typed array it stands
+// for ("Uint8Array", ...), so that tests can check the type chosen.
+inline Value MakeTypedArray(Env env, TypedArrayType type, const void* values, size_t n) {
+  static const char* const kNames[] = {"Int8Array",  "Uint8Array",  "Int16Array",
+                                       "Uint16Array", "Int32Array", "Uint32Array",
+                                       "Float32Array", "Float64Array"};
   Value a = Value::Array(env);
-  for (size_t i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Value::Number(env, values[i]));
+  a.data()->s = kNames[static_cast<size_t>(type)];
+  for (size_t i = 0; i < n; ++i) {
+    double v = 0;
+    switch (type) {
+      case TypedArrayType::kInt8: v = static_cast<const int8_t*>(values)[i]; break;
+      case TypedArrayType::kUint8: v = static_cast<const uint8_t*>(values)[i]; break;
+      case TypedArrayType::kInt16: v = static_cast<const int16_t*>(values)[i]; break;
+      case TypedArrayType::kUint16: v = static_cast<const uint16_t*>(values)[i]; break;
+      case TypedArrayType::kInt32: v = static_cast<const int32_t*>(values)[i]; break;
+      case TypedArrayType::kUint32: v = static_cast<const uint32_t*>(values)[i]; break;
+      case TypedArrayType::kFloat32: v = static_cast<const float*>(values)[i]; break;
+      case TypedArrayType::kFloat64: v = static_cast<const double*>(values)[i]; break;
+    }
+    a.Set(static_cast<uint32_t>(i), Value::Number(env, v));
+  }
   return a;
 }
 
-inline Value LendFloat64Array(Env env, const double* values, size_t n) {
-  return MakeFloat64Array(env, values, n);
+inline Value LendTypedArray(Env env, TypedArrayType type, const void* values, size_t n) {
+  return MakeTypedArray(env, type, values, n);
 }
 
 // Like detaching: the array reads as empty from then on.

@@ -1,0 +1,77 @@
+// Batched delivery hands each batch over in the typed array of the payload's
+// C++ type: 8-, 16- and 32-bit integers in the typed array of their size and
+// signedness, float in a Float32Array, double in a Float64Array; 64-bit
+// integers in a Float64Array (numbers, as per-item delivery gives them).
+// The values arrive unchanged, extremes included, whether the batch is kept
+// or lent. On every backend.
+import { describe, expect, test } from 'vitest';
+import { backends } from './helpers/backends';
+import { reliability } from './reliability/harness';
+
+type TypedArray =
+  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array;
+
+const cases: { type: string; array: new (n: number) => TypedArray; values: number[] }[] = [
+  { type: 'int8_t', array: Int8Array, values: [-128, -1, 0, 1, 127] },
+  { type: 'uint8_t', array: Uint8Array, values: [0, 1, 128, 255] },
+  { type: 'int16_t', array: Int16Array, values: [-32768, -1, 0, 32767] },
+  { type: 'uint16_t', array: Uint16Array, values: [0, 1, 65535] },
+  { type: 'int32_t', array: Int32Array, values: [-(2 ** 31), -1, 0, 2 ** 31 - 1] },
+  { type: 'uint32_t', array: Uint32Array, values: [0, 1, 2 ** 32 - 1] },
+  // Values a float holds exactly, and one it rounds (as Math.fround does).
+  { type: 'float', array: Float32Array, values: [-1.5, 0.25, 3e38, 0.1] },
+  { type: 'double', array: Float64Array, values: [-2.5, 0.1, 1e300, -0] },
+  { type: 'int64_t', array: Float64Array, values: [-(2 ** 53), -1, 0, 2 ** 53] },
+  { type: 'uint64_t', array: Float64Array, values: [0, 1, 2 ** 53] },
+];
+
+/** Queues `values` as one batch of `type`; resolves with what the callback
+ * saw inside it (the array, its constructor's name, its values). */
+async function deliver(
+  m: Awaited<ReturnType<typeof reliability>>,
+  type: string,
+  values: number[],
+  lend: boolean,
+) {
+  let resolve!: (seen: { array: ArrayBufferView; name: string; values: number[] }) => void;
+  const seen = new Promise<{ array: ArrayBufferView; name: string; values: number[] }>(
+    (r) => (resolve = r),
+  );
+  const callback = (batch: ArrayBufferView) => {
+    resolve({
+      array: batch,
+      name: batch.constructor.name,
+      values: Array.from(batch as unknown as ArrayLike<number>),
+    });
+  };
+  expect(m.typedBatch(callback, { type, values, lend })).toBe(values.length);
+  return seen;
+}
+
+describe.each(backends)('%s', (backend) => {
+  describe.each([false, true])('lent: %s', (lend) => {
+    test.each(cases)('$type arrives as $array.name', async ({ type, array, values }) => {
+      const m = await reliability(backend);
+      const seen = await deliver(m, type, values, lend);
+      expect(seen.name).toBe(array.name);
+      expect(seen.array).toBeInstanceOf(array);
+      const expected = array === Float32Array ? values.map(Math.fround) : values;
+      expect(seen.values).toEqual(expected);
+      // A kept batch keeps its values; a lent one reads as empty afterwards.
+      expect((seen.array as TypedArray).length).toBe(lend ? 0 : values.length);
+    });
+  });
+
+  test('a payload type that is not numeric cannot be batched, and bad options are refused', async () => {
+    const m = await reliability(backend);
+    const cb = () => {};
+    expect(() => m.typedBatch(cb, { type: 'bool', values: [1], lend: false })).toThrow(
+      /Batched delivery needs a numeric payload/,
+    );
+    expect(() => m.typedBatch(cb, { type: 'int128', values: [1], lend: false })).toThrow(RangeError);
+    expect(() =>
+      m.typedBatch(cb, { type: 'int8_t', values: ['1' as unknown as number], lend: false }),
+    ).toThrow(TypeError);
+  });
+});
