@@ -299,6 +299,6 @@ for (const [title, scenario] of sections) {
     if (t) md += `### ${backend}\n\n${t}\n\n`;
   }
 }
-md += fs.readFileSync(path.join(here, 'NOTES.md'), 'utf8');
+md += fs.readFileSync(path.join(here, 'BOUNDS.md'), 'utf8');
 fs.writeFileSync(path.join(here, 'RESULTS.md'), md);
 log('wrote bench/results.json and bench/RESULTS.md');
