@@ -1,7 +1,9 @@
 // Batched delivery hands each batch over in the typed array of the payload's
 // C++ type: 8-, 16- and 32-bit integers in the typed array of their size and
 // signedness, float in a Float32Array, double in a Float64Array; 64-bit
-// integers in a Float64Array (numbers, as per-item delivery gives them).
+// integers in a Float64Array (numbers, as per-item delivery gives them), and
+// long and size_t too, whose size differs between wasm32 and native: one
+// source gives JS the same array on every backend.
 // The values arrive unchanged, extremes included, whether the batch is kept
 // or lent. On every backend.
 import { describe, expect, test } from 'vitest';
@@ -24,6 +26,9 @@ const cases: { type: string; array: new (n: number) => TypedArray; values: numbe
   { type: 'double', array: Float64Array, values: [-2.5, 0.1, 1e300, -0] },
   { type: 'int64_t', array: Float64Array, values: [-(2 ** 53), -1, 0, 2 ** 53] },
   { type: 'uint64_t', array: Float64Array, values: [0, 1, 2 ** 53] },
+  // 4 bytes in wasm32 and 8 natively: the same array on every backend.
+  { type: 'long', array: Float64Array, values: [-(2 ** 31), -1, 0, 2 ** 31 - 1] },
+  { type: 'size_t', array: Float64Array, values: [0, 1, 2 ** 32 - 1] },
 ];
 
 /** Queues `values` as one batch of `type`; resolves with what the callback

@@ -539,6 +539,10 @@ TEST_F(TsfnTest, BatchesArriveInTheTypedArrayOfTheirPayload) {
   ExpectBatchOf<double>(rt, env, {-2.5, 0.1, 1e300}, "Float64Array");
   ExpectBatchOf<int64_t>(rt, env, {-(int64_t{1} << 53), 0, int64_t{1} << 53}, "Float64Array");
   ExpectBatchOf<uint64_t>(rt, env, {0, uint64_t{1} << 53}, "Float64Array");
+  // 4 bytes in wasm32, 8 natively: the same array on both.
+  ExpectBatchOf<long>(rt, env, {-1, 0, 1}, "Float64Array");
+  ExpectBatchOf<size_t>(rt, env, {0, 1}, "Float64Array");
+  ExpectBatchOf<int>(rt, env, {-1, 0, 1}, "Int32Array");
 }
 
 // Lent batches: the callback sees the whole batch; once it returns, the

@@ -259,15 +259,21 @@ constexpr bool kNumericPayload =
 // conversion, and as little memory per batch as the values need); 64-bit
 // integers (and long double) arrive as Float64Array, the numbers per-item
 // delivery gives them as, since a BigInt64Array would change their type.
+// long and unsigned long (so size_t, intptr_t) arrive as Float64Array
+// everywhere: they are 4 bytes in wasm32 and 8 natively, and one source
+// must give JS the same array on both backends.
+template <typename T>
+constexpr bool kBatchedAsOwnSize =
+    std::is_integral<T>::value && !std::is_same<T, bool>::value && sizeof(T) <= 4 &&
+    !std::is_same<T, long>::value && !std::is_same<T, unsigned long>::value;
+
 template <typename T, typename = void>
 struct BatchElement {
   using type = double;
   static constexpr TypedArrayType kType = TypedArrayType::kFloat64;
 };
 template <typename T>
-struct BatchElement<T, std::enable_if_t<std::is_integral<T>::value &&
-                                        !std::is_same<T, bool>::value &&
-                                        sizeof(T) <= 4>> {
+struct BatchElement<T, std::enable_if_t<kBatchedAsOwnSize<T>>> {
   static constexpr bool kSigned = std::is_signed<T>::value;
   using type = std::conditional_t<
       sizeof(T) == 1, std::conditional_t<kSigned, int8_t, uint8_t>,

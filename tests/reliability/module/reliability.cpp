@@ -33,7 +33,8 @@
 //   typedBatch(callback, { type, values, lend }) -> number
 //     A batched function (Fatal) over a payload of the C++ type named by
 //     type ("int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t",
-//     "uint32_t", "float", "double", "int64_t", "uint64_t"; "bool", which
+//     "uint32_t", "float", "double", "int64_t", "uint64_t", "long",
+//     "size_t"; "bool", which
 //     batched delivery refuses, throws its Error): the JS thread
 //     queues each of values (numbers, converted with static_cast) before
 //     anything drains, then releases; returns how many calls were accepted.
@@ -544,6 +545,8 @@ Value TypedBatchExport(const CallbackInfo& info) {
   if (name == "double") return QueueTypedBatch<double>(env, info[0], values, lent);
   if (name == "int64_t") return QueueTypedBatch<int64_t>(env, info[0], values, lent);
   if (name == "uint64_t") return QueueTypedBatch<uint64_t>(env, info[0], values, lent);
+  if (name == "long") return QueueTypedBatch<long>(env, info[0], values, lent);
+  if (name == "size_t") return QueueTypedBatch<size_t>(env, info[0], values, lent);
   if (name == "bool") return QueueTypedBatch<bool>(env, info[0], values, lent);  // Refused.
   return Throw(env, ErrorKind::kRangeError, "options.type names no payload type: " + name);
 }
