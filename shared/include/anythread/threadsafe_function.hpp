@@ -59,8 +59,8 @@ struct ThreadsafeFunctionOptions {
   // array, (batch) or (null, batch), instead of one call per item: the
   // array of the payload's own type up to 32 bits (uint8_t a Uint8Array,
   // int32_t an Int32Array, float a Float32Array), else a Float64Array
-  // (double, 64-bit integers: detail::BatchElement). The array is the
-  // callback's to keep: new memory for every batch.
+  // (double, 64-bit integers, long and size_t: detail::BatchElement). The
+  // array is the callback's to keep: new memory for every batch.
   bool batched = false;
   // With batched: the array is lent for the callback's duration only. When
   // the callback returns, its buffer is detached (the array reads as empty
