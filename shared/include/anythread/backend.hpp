@@ -79,6 +79,8 @@ namespace anythread {
 enum class ErrorKind { kError, kTypeError, kRangeError };
 
 // The typed arrays batched delivery makes (MakeTypedArray, LendTypedArray).
+// The backends map them by value, in this order (a table natively, a switch
+// in the wasm glue): add new ones at the end.
 enum class TypedArrayType {
   kInt8, kUint8, kInt16, kUint16, kInt32, kUint32, kFloat32, kFloat64
 };

@@ -65,6 +65,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "anythread/anythread.hpp"
@@ -533,21 +534,20 @@ Value TypedBatchExport(const CallbackInfo& info) {
       return Throw(env, ErrorKind::kTypeError, "options.values must hold numbers");
     }
   }
+  using Queue = Value (*)(Env, const Value&, const Value&, bool);
+  static const std::pair<const char*, Queue> kTypes[] = {
+      {"int8_t", &QueueTypedBatch<int8_t>},     {"uint8_t", &QueueTypedBatch<uint8_t>},
+      {"int16_t", &QueueTypedBatch<int16_t>},   {"uint16_t", &QueueTypedBatch<uint16_t>},
+      {"int32_t", &QueueTypedBatch<int32_t>},   {"uint32_t", &QueueTypedBatch<uint32_t>},
+      {"float", &QueueTypedBatch<float>},       {"double", &QueueTypedBatch<double>},
+      {"int64_t", &QueueTypedBatch<int64_t>},   {"uint64_t", &QueueTypedBatch<uint64_t>},
+      {"long", &QueueTypedBatch<long>},         {"size_t", &QueueTypedBatch<size_t>},
+      {"bool", &QueueTypedBatch<bool>},  // Refused by batched delivery.
+  };
   const std::string name = type.AsString();
-  const bool lent = lend.AsBool();
-  if (name == "int8_t") return QueueTypedBatch<int8_t>(env, info[0], values, lent);
-  if (name == "uint8_t") return QueueTypedBatch<uint8_t>(env, info[0], values, lent);
-  if (name == "int16_t") return QueueTypedBatch<int16_t>(env, info[0], values, lent);
-  if (name == "uint16_t") return QueueTypedBatch<uint16_t>(env, info[0], values, lent);
-  if (name == "int32_t") return QueueTypedBatch<int32_t>(env, info[0], values, lent);
-  if (name == "uint32_t") return QueueTypedBatch<uint32_t>(env, info[0], values, lent);
-  if (name == "float") return QueueTypedBatch<float>(env, info[0], values, lent);
-  if (name == "double") return QueueTypedBatch<double>(env, info[0], values, lent);
-  if (name == "int64_t") return QueueTypedBatch<int64_t>(env, info[0], values, lent);
-  if (name == "uint64_t") return QueueTypedBatch<uint64_t>(env, info[0], values, lent);
-  if (name == "long") return QueueTypedBatch<long>(env, info[0], values, lent);
-  if (name == "size_t") return QueueTypedBatch<size_t>(env, info[0], values, lent);
-  if (name == "bool") return QueueTypedBatch<bool>(env, info[0], values, lent);  // Refused.
+  for (const auto& [type_name, queue] : kTypes) {
+    if (name == type_name) return queue(env, info[0], values, lend.AsBool());
+  }
   return Throw(env, ErrorKind::kRangeError, "options.type names no payload type: " + name);
 }
 
