@@ -7,6 +7,7 @@
 // Closing; blocked producers wake (else the trial would hang). Release
 // trials: each producer stops at a random point and releases its handle; the
 // last release closes the function, which still delivers everything queued.
+// Half the trials' producers queue their calls in blocks (CallMany).
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
 import { checkedRun, random, reliability, seed, soak, tally } from './reliability/harness';
@@ -18,7 +19,9 @@ function trialOptions(next: () => number) {
   const callsEach = Math.floor(next() * 1500);
   const maxQueueSize = [1, 16, 0][Math.floor(next() * 3)];
   const blocking = next() < 0.5;
-  return { producers, callsEach, maxQueueSize, blocking };
+  // Half the trials call CallMany() with blocks of 2 to 64 payloads.
+  const block = next() < 0.5 ? 1 : 2 + Math.floor(next() * 63);
+  return { producers, callsEach, maxQueueSize, blocking, block };
 }
 
 describe.each(backends)('%s', (backend) => {

@@ -5,8 +5,12 @@
 // every payload destroyed exactly once. Bounded Blocking queues with several
 // producers blocked at once is the case where Node's own threadsafe function
 // loses a wake-up (nodejs/node#58723): ours must complete, every run.
-// Chromium: one configuration (the wasm backend there is the same build
-// as wasm in Node, driven by a browser's event loop).
+// The same with producers queueing blocks of calls (CallMany): blocks far
+// larger than the bound (blocking: the block waits for room again and
+// again; non-blocking: it is queued in parts, retried from where it
+// stopped) and blocks of 1,000 into an unbounded queue.
+// Chromium: one configuration of each (the wasm backend there is the same
+// build as wasm in Node, driven by a browser's event loop).
 import { describe, expect, test } from 'vitest';
 import { backends, isBrowser } from './helpers/backends';
 import { checkedRun, reliability, soak, tally } from './reliability/harness';
@@ -14,15 +18,20 @@ import { checkedRun, reliability, soak, tally } from './reliability/harness';
 const producers = soak ? 16 : 8;
 const callsEach = soak ? 1_000_000 : 50_000;
 
-const label = (c: { maxQueueSize: number; blocking: boolean }) =>
-  `queue ${c.maxQueueSize || 'unbounded'}, ${c.blocking ? 'Blocking' : 'NonBlocking + retry'}`;
-const configs = [
+const label = (c: { maxQueueSize: number; blocking: boolean; block?: number }) =>
+  `queue ${c.maxQueueSize || 'unbounded'}, ${c.blocking ? 'Blocking' : 'NonBlocking + retry'}` +
+  (c.block ? `, CallMany blocks of ${c.block}` : '');
+const configs: { maxQueueSize: number; blocking: boolean; block?: number; name: string }[] = [
   { maxQueueSize: 1, blocking: true },
   { maxQueueSize: 16, blocking: true },
   { maxQueueSize: 0, blocking: true },
   { maxQueueSize: 1, blocking: false },
   { maxQueueSize: 16, blocking: false },
   { maxQueueSize: 0, blocking: false },
+  { maxQueueSize: 1, blocking: true, block: 64 },
+  { maxQueueSize: 16, blocking: true, block: 64 },
+  { maxQueueSize: 16, blocking: false, block: 64 },
+  { maxQueueSize: 0, blocking: false, block: 1000 },
 ].map((c) => ({ ...c, name: label(c) }));
 const browserConfigs = configs.filter((c) => c.maxQueueSize === 16 && c.blocking);
 

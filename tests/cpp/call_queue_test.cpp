@@ -259,6 +259,158 @@ TEST(CallQueue, BlockedProducerWakesOnAbortWithClosing) {
   EXPECT_EQ(static_cast<Status>(status.load()), Status::kClosing);
 }
 
+// PushMany's make(i), counting the items it made.
+struct Maker {
+  int base = 0;
+  std::vector<size_t> made;
+  auto operator()() {
+    return [this](size_t i) {
+      made.push_back(i);
+      return base + static_cast<int>(i);
+    };
+  }
+};
+
+TEST(CallQueue, PushManyQueuesABlockInOrderWithOneRing) {
+  Fixture f(0);
+  ASSERT_EQ(f.Push(-1), Status::kOk);  // The handed-over call goes first.
+  Maker make{0, {}};
+  size_t pushed = 99;
+  ASSERT_EQ(f.queue.PushMany(100, make(), CallMode::kNonBlocking, &pushed), Status::kOk);
+  EXPECT_EQ(pushed, 100u);
+  EXPECT_EQ(make.made.size(), 100u);
+  EXPECT_EQ(f.bell.rings(), 1);  // The drain the first call rang for takes them too.
+  EXPECT_EQ(f.queue.counts().accepted, 101u);
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  std::vector<int> expected{-1};
+  for (int i = 0; i < 100; ++i) expected.push_back(i);
+  EXPECT_EQ(f.delivered, expected);
+  // An idle queue: the block rings once, and arrives whole.
+  f.delivered.clear();
+  Maker more{1000, {}};
+  ASSERT_EQ(f.queue.PushMany(3, more(), CallMode::kBlocking, &pushed), Status::kOk);
+  EXPECT_EQ(f.bell.rings(), 2);
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{1000, 1001, 1002}));
+  EXPECT_EQ(f.bell.pending(), 0);
+}
+
+TEST(CallQueue, PushManyNonBlockingQueuesWhatFitsAndMakesNothingElse) {
+  Fixture f(5);
+  ASSERT_EQ(f.Push(-1), Status::kOk);
+  Maker make{10, {}};
+  size_t pushed = 0;
+  EXPECT_EQ(f.queue.PushMany(10, make(), CallMode::kNonBlocking, &pushed),
+            Status::kQueueFull);
+  EXPECT_EQ(pushed, 4u);
+  EXPECT_EQ(make.made, (std::vector<size_t>{0, 1, 2, 3}));  // Only what was queued.
+  EXPECT_EQ(f.queue.size(), 5u);
+  // Full: nothing fits, nothing is made.
+  Maker none{0, {}};
+  EXPECT_EQ(f.queue.PushMany(2, none(), CallMode::kNonBlocking, &pushed), Status::kQueueFull);
+  EXPECT_EQ(pushed, 0u);
+  EXPECT_TRUE(none.made.empty());
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{-1, 10, 11, 12, 13}));
+}
+
+TEST(CallQueue, PushManyBlockingWaitsForRoomAsOftenAsItNeeds) {
+  Fixture f(3);
+  std::atomic<int> status{-1};
+  size_t pushed = 0;
+  Maker make{0, {}};
+  std::thread producer([&] {
+    status = static_cast<int>(f.queue.PushMany(20, make(), CallMode::kBlocking, &pushed));
+  });
+  // The producer rings before each wait for room: every drain it needs is
+  // rung for (a lost wake-up fails WaitRing).
+  while (f.delivered.size() < 20) {
+    ASSERT_TRUE(f.bell.WaitRing()) << "lost wake-up after " << f.delivered.size();
+    f.Drain();
+    EXPECT_LE(f.delivered.size(), 20u);
+  }
+  producer.join();
+  EXPECT_EQ(static_cast<Status>(status.load()), Status::kOk);
+  EXPECT_EQ(pushed, 20u);
+  std::vector<int> expected;
+  for (int i = 0; i < 20; ++i) expected.push_back(i);
+  EXPECT_EQ(f.delivered, expected);
+  EXPECT_EQ(make.made.size(), 20u);
+}
+
+TEST(CallQueue, PushManyBlockingOnTheOwnerThreadQueuesWhatFitsThenWouldDeadlock) {
+  Fixture f(3);
+  Maker make{0, {}};
+  size_t pushed = 0;
+  EXPECT_EQ(f.queue.PushMany(5, make(), CallMode::kBlocking, &pushed), Status::kWouldDeadlock);
+  EXPECT_EQ(pushed, 3u);
+  EXPECT_EQ(make.made.size(), 3u);
+  ASSERT_TRUE(f.bell.WaitRing());  // What it queued was rung for.
+  f.Drain();
+  EXPECT_EQ(f.delivered, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(CallQueue, PushManyRefusesBadModesAndClosedQueuesWithoutMakingAnything) {
+  Fixture f(0);
+  Maker make{0, {}};
+  size_t pushed = 7;
+  EXPECT_EQ(f.queue.PushMany(3, make(), static_cast<CallMode>(7), &pushed), Status::kInvalidArg);
+  EXPECT_EQ(pushed, 0u);
+  // An empty block on an open queue: nothing to do, no ring.
+  EXPECT_EQ(f.queue.PushMany(0, make(), CallMode::kNonBlocking, &pushed), Status::kOk);
+  EXPECT_EQ(f.bell.rings(), 0);
+  ASSERT_EQ(f.queue.Abort(), Status::kOk);
+  EXPECT_EQ(f.queue.PushMany(3, make(), CallMode::kBlocking, &pushed), Status::kClosing);
+  EXPECT_EQ(f.queue.PushMany(0, make(), CallMode::kBlocking, &pushed), Status::kClosing);
+  EXPECT_EQ(pushed, 0u);
+  EXPECT_TRUE(make.made.empty());
+  EXPECT_EQ(f.queue.counts().accepted, 0u);
+}
+
+TEST(CallQueue, PushManyBlockedWakesOnAbortWithClosingAndWhatItQueuedIsDropped) {
+  Fixture f(2);
+  std::atomic<int> status{-1};
+  size_t pushed = 0;
+  Maker make{0, {}};
+  std::thread producer([&] {
+    status = static_cast<int>(f.queue.PushMany(5, make(), CallMode::kBlocking, &pushed));
+  });
+  while (f.queue.blocked_producers() == 0) std::this_thread::yield();
+  EXPECT_EQ(f.queue.Abort(), Status::kOk);
+  producer.join();
+  EXPECT_EQ(static_cast<Status>(status.load()), Status::kClosing);
+  EXPECT_EQ(pushed, 2u);
+  EXPECT_EQ(make.made.size(), 2u);
+  f.Drain();
+  EXPECT_TRUE(f.delivered.empty());
+  EXPECT_EQ(f.queue.counts().dropped, 2u);
+  EXPECT_EQ(f.finalized, 1);
+}
+
+TEST(CallQueue, PushManyStopsWhereAnUnboundedQueueCannotGrow) {
+  Fixture f(0);
+  Maker make{0, {}};
+  make.made.reserve(10000);  // Its own record must not need memory then.
+  size_t pushed = 0;
+  Status status;
+  std::thread([&] {  // Only this thread's allocations fail.
+    fail_allocations_above = 1024;  // A ring of 256 ints, no more.
+    status = f.queue.PushMany(10000, make(), CallMode::kNonBlocking, &pushed);
+    fail_allocations_above = static_cast<size_t>(-1);
+  }).join();
+  EXPECT_EQ(status, Status::kQueueFull);
+  EXPECT_GT(pushed, 0u);
+  EXPECT_LT(pushed, 10000u);
+  EXPECT_EQ(make.made.size(), pushed);  // The refused one was never made.
+  ASSERT_TRUE(f.bell.WaitRing());
+  f.Drain();
+  ASSERT_EQ(f.delivered.size(), pushed);
+  for (size_t i = 0; i < pushed; ++i) EXPECT_EQ(f.delivered[i], static_cast<int>(i));
+}
+
 TEST(CallQueue, AbortDropsQueuedPayloadsAndFinalizesOnce) {
   Tracked::live = 0;
   {
@@ -1426,6 +1578,87 @@ TEST_P(CallQueueLoad, ExactlyOnceFifoPerProducer) {
 
 INSTANTIATE_TEST_SUITE_P(
     Modes, CallQueueLoad,
+    ::testing::Combine(::testing::Values(size_t{1}, size_t{16}, size_t{0}),
+                       ::testing::Values(CallMode::kBlocking,
+                                         CallMode::kNonBlocking)),
+    [](const auto& info) {
+      const size_t max = std::get<0>(info.param);
+      return std::string(max == 0 ? "Unbounded" : "Max" + std::to_string(max)) +
+             (std::get<1>(info.param) == CallMode::kBlocking ? "Blocking"
+                                                              : "NonBlocking");
+    });
+
+// The same load, each producer pushing blocks of 1 to 40 calls (PushMany)
+// between single calls: a blocked or refused block goes on from where it
+// stopped, and every call still arrives once, in order per producer.
+class CallQueueLoadInBlocks : public CallQueueLoad {};
+
+TEST_P(CallQueueLoadInBlocks, ExactlyOnceFifoPerProducer) {
+  const size_t max = std::get<0>(GetParam());
+  const CallMode mode = std::get<1>(GetParam());
+  constexpr int kProducers = 4;
+  constexpr int kEach = 5000;
+  Tracked::live = 0;
+  FakeDoorbell bell;
+  CallQueue<Tracked> queue(max, &bell);
+  for (int i = 1; i < kProducers; ++i) ASSERT_EQ(queue.Acquire(), Status::kOk);
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      uint32_t rng = 12345u + static_cast<uint32_t>(p);
+      int s = 0;
+      while (s < kEach) {
+        rng = rng * 1664525u + 1013904223u;
+        const int block = std::min<int>(1 + static_cast<int>((rng >> 16) % 40), kEach - s);
+        if (block == 1) {
+          Tracked t(p, s);
+          Status st;
+          while ((st = queue.Push(t, mode)) == Status::kQueueFull) std::this_thread::yield();
+          ASSERT_EQ(st, Status::kOk);
+          ++s;
+          continue;
+        }
+        int left = block;
+        while (left > 0) {
+          size_t pushed = 0;
+          const int first = s;
+          Status st = queue.PushMany(
+              static_cast<size_t>(left), [&](size_t i) { return Tracked(p, first + static_cast<int>(i)); },
+              mode, &pushed);
+          s += static_cast<int>(pushed);
+          left -= static_cast<int>(pushed);
+          if (st == Status::kQueueFull) {
+            std::this_thread::yield();
+            continue;
+          }
+          ASSERT_EQ(st, Status::kOk);
+          ASSERT_EQ(left, 0);
+        }
+      }
+      queue.Release();
+    });
+  }
+  std::map<int, int> next;
+  int finalized = 0, delivered = 0;
+  while (finalized == 0) {
+    ASSERT_TRUE(bell.WaitRing()) << "lost wake-up";
+    queue.Drain(
+        [&](Tracked& t) {
+          EXPECT_EQ(t.seq, next[t.producer]) << "producer " << t.producer;
+          ++next[t.producer];
+          ++delivered;
+        },
+        [&] { ++finalized; });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(delivered, kProducers * kEach);
+  EXPECT_EQ(finalized, 1);
+  EXPECT_EQ(queue.counts().dropped, 0u);
+  EXPECT_EQ(Tracked::live.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, CallQueueLoadInBlocks,
     ::testing::Combine(::testing::Values(size_t{1}, size_t{16}, size_t{0}),
                        ::testing::Values(CallMode::kBlocking,
                                          CallMode::kNonBlocking)),

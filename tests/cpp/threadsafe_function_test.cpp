@@ -508,6 +508,82 @@ TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
 }
 
+// CallMany: a block of values arrives as that many calls, in order, each
+// value copied (the caller's block is left as it was); a refused rest is
+// reported, not lost; bad input is InvalidArg.
+TEST_F(TsfnTest, CallManyDeliversABlockAsThatManyCalls) {
+  Recorder r;
+  auto t = ThreadsafeFunction<std::string, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
+  const std::vector<std::string> block{"a", "b", "c"};
+  size_t queued = 0;
+  std::thread([&] {
+    EXPECT_EQ(t.CallMany(block.data(), block.size(), CallMode::kBlocking, &queued), Status::kOk);
+    EXPECT_EQ(t.Call("d"), Status::kOk);
+  }).join();
+  EXPECT_EQ(queued, 3u);
+  EXPECT_EQ(block, (std::vector<std::string>{"a", "b", "c"}));
+  rt.RunPending();
+  std::vector<std::string> seen;
+  for (auto& call : r.calls) {
+    ASSERT_EQ(call.size(), 1u);
+    seen.push_back(call[0].AsString());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "d"}));
+
+  EXPECT_EQ(t.CallMany(nullptr, 2, CallMode::kNonBlocking, &queued), Status::kInvalidArg);
+  EXPECT_EQ(queued, 0u);
+  EXPECT_EQ(t.CallMany(nullptr, 0), Status::kOk);  // An empty block.
+  EXPECT_EQ(t.CallMany(block.data(), 1, static_cast<CallMode>(9)), Status::kInvalidArg);
+  ThreadsafeFunction<std::string, ErrorStrategy::kFatal> empty;
+  EXPECT_EQ(empty.CallMany(block.data(), 3, CallMode::kNonBlocking, &queued), Status::kClosing);
+  EXPECT_EQ(queued, 0u);
+  rt.RunPending();
+  EXPECT_EQ(r.calls.size(), 4u);  // Nothing more was queued.
+}
+
+TEST_F(TsfnTest, CallManyQueuesWhatFitsABoundedQueueAndTheCallerRetriesTheRest) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = 2;
+  auto t = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, r.fn(), options).value();
+  const int block[5] = {1, 2, 3, 4, 5};
+  size_t queued = 0;
+  EXPECT_EQ(t.CallMany(block, 5, CallMode::kNonBlocking, &queued), Status::kQueueFull);
+  EXPECT_EQ(queued, 2u);
+  // From the JS thread, blocking on a full queue cannot wait: WouldDeadlock.
+  size_t more = 9;
+  EXPECT_EQ(t.CallMany(block + queued, 5 - queued, CallMode::kBlocking, &more),
+            Status::kWouldDeadlock);
+  EXPECT_EQ(more, 0u);
+  rt.RunPending();
+  EXPECT_EQ(t.CallMany(block + queued, 5 - queued, CallMode::kNonBlocking, &more),
+            Status::kQueueFull);
+  EXPECT_EQ(more, 2u);
+  queued += more;
+  rt.RunPending();
+  EXPECT_EQ(t.CallMany(block + queued, 5 - queued, CallMode::kNonBlocking, &more), Status::kOk);
+  EXPECT_EQ(more, 1u);
+  rt.RunPending();
+  std::vector<double> seen;
+  for (auto& call : r.calls) seen.push_back(call[0].AsNumber());
+  EXPECT_EQ(seen, (std::vector<double>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(TsfnTest, CallManyBatchedArrivesAsOneBatch) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  auto t = ThreadsafeFunction<uint8_t, ErrorStrategy::kFatal>::Create(env, r.fn(), options).value();
+  const uint8_t block[4] = {0, 7, 128, 255};
+  std::thread([&] { EXPECT_EQ(t.CallMany(block, 4), Status::kOk); }).join();
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 1u);
+  const Value& batch = r.calls[0][0];
+  EXPECT_EQ(batch.data()->s, "Uint8Array");
+  ASSERT_EQ(batch.Length(), 4u);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(batch.Get(i).AsNumber(), block[i]);
+}
+
 // A batch arrives in the typed array of its payload's type (up to 32 bits;
 // wider integers as Float64Array), with the values unchanged.
 template <typename T>

@@ -50,6 +50,10 @@ export interface RunOptions {
   blocking: boolean;
   abortAfter?: number;
   releaseSeed?: number;
+  /** 1 (default): one Call() per payload; 2..4096: CallMany() of blocks of
+   * this many (a refused block counts one attempt, queues a prefix and
+   * copies nothing more; the producer goes on from where it stopped). */
+  block?: number;
 }
 
 export interface RunStats {
@@ -87,6 +91,14 @@ export interface ReliabilityModule {
     callback: (batch: ArrayBufferView) => void,
     options: { type: string; values: number[]; lend: boolean },
   ): number;
+  /** One CallMany() of `values` into a function over `callback` (uint32_t
+   * payloads, Fatal; batched: Uint32Array batches) with that bound, from the
+   * JS thread or a thread of its own; then released. Resolves with the
+   * status's name and how many values were queued. */
+  callMany(
+    callback: (value: number | Uint32Array) => void,
+    options: { values: number[]; maxQueueSize: number; blocking: boolean; fromThread: boolean; batched: boolean },
+  ): Promise<{ status: string; queued: number }>;
   /** Functions whose state is alive in the module (anythread::LiveThreadsafeFunctions). */
   liveFunctions(): number;
   /** A function over `callback` kept by the module; a thread calls it once

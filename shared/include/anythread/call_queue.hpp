@@ -235,6 +235,90 @@ class CallQueue {
     return Status::kOk;
   }
 
+  // Any thread. Queues make(0), make(1), ..., make(n - 1) in that order,
+  // as n Push() calls from this thread would, but under one taking of its
+  // stripe's lock and with at most one ring: for producers that make their
+  // values in blocks. `make(i)` returns item i; it is called only for an
+  // item that will be queued (a refused item is never made), holding the
+  // stripe's lock. Sets *pushed to how many were queued: always a prefix.
+  // Returns kOk when all n were; otherwise what Push() would have returned
+  // for the first one refused: kQueueFull (non-blocking and full, or an
+  // unbounded queue out of memory), kWouldDeadlock (blocking on the owner
+  // thread, full), kClosing, kInvalidArg (a bad mode: nothing queued).
+  // A blocking call on a bounded queue waits for room as often as it
+  // needs, letting go of the lock meanwhile (so n may exceed the bound,
+  // and other threads' calls may come between its items); before each
+  // wait it rings for what it queued, so the drain that makes room is
+  // on its way.
+  template <typename Make>
+  [[nodiscard]] Status PushMany(size_t n, Make&& make, CallMode mode,
+                                size_t* pushed) {
+    *pushed = 0;
+    if (mode != CallMode::kBlocking && mode != CallMode::kNonBlocking) {
+      return Status::kInvalidArg;
+    }
+    Stripe& stripe = MyStripe();
+    std::unique_lock<StripeLock> lock(stripe.mutex);
+    size_t done = 0;
+    bool unrung = false;  // Queued items no ring of ours answers yet.
+    Status status = Status::kOk;
+    for (;;) {
+      if (state_ != QueueState::kOpen) {
+        status = Status::kClosing;
+        break;
+      }
+      // How many fit: all, unbounded (memory permitting).
+      size_t fit = n - done;
+      if (max_queue_size_ != 0) {
+        const size_t used = stripe.queue.size() + taken_count_;
+        fit = std::min(fit, used < max_queue_size_ ? max_queue_size_ - used : 0);
+      }
+      size_t k = 0;
+      for (; k < fit; ++k) {
+        if (!stripe.queue.make_room()) break;
+        const bool ok = stripe.queue.push_back(make(done + k));
+        assert(ok);
+        (void)ok;
+      }
+      done += k;
+      stripe.accepted += k;
+      unrung = unrung || k > 0;
+      if (done == n) break;
+      if (k < fit || mode == CallMode::kNonBlocking) {
+        status = Status::kQueueFull;  // Out of memory, or full.
+        break;
+      }
+      if (OnOwnerThread()) {
+        status = Status::kWouldDeadlock;
+        break;
+      }
+      // Full: ring for what this call queued (the drain that makes room),
+      // then wait for room. A queue that is full without items of ours
+      // has a drain scheduled already (whoever queued them rang).
+      if (unrung) {
+        unrung = false;
+        if (TakeRingLocked()) {
+          lock.unlock();  // Before ringing: see the essay above.
+          RingTaken();
+          lock.lock();
+          continue;  // The state and the room may have changed meanwhile.
+        }
+      }
+      ++blocked_producers_;
+      room_.wait(lock);
+      --blocked_producers_;
+    }
+    *pushed = done;
+    if (!unrung) return status;
+    // A call from JS in a callback waits for a later turn (see DrainBatch).
+    if (max_queue_size_ == 0 && OnOwnerThread()) owner_pushed_ = true;
+    if (TakeRingLocked()) {
+      lock.unlock();  // Before ringing: see the essay above.
+      RingTaken();
+    }
+    return status;
+  }
+
   ~CallQueue() {
     if (handoff_full_.load(std::memory_order_acquire)) handoff_.~Item();
   }

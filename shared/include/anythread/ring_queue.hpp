@@ -79,6 +79,12 @@ class RingQueue {
     return n;
   }
 
+  // Makes room for one more item, growing as push_back would; false when
+  // it cannot grow (the ring unchanged). The push_back right after it then
+  // cannot fail: a caller can know a push will succeed before making the
+  // item (CallQueue::PushMany makes only the items it queues).
+  [[nodiscard]] bool make_room() { return size_ < capacity_ || GrowForPush(); }
+
   // Returns false, leaving `value` with the caller, when the ring is full
   // and cannot grow.
   [[nodiscard]] bool push_back(T&& value) {

@@ -619,6 +619,39 @@ class ThreadsafeFunction {
     return Push(std::move(value), nullptr, mode);
   }
 
+  // Any thread. Queues values[0], ..., values[n - 1] as n calls, in order:
+  // JS sees exactly what n Call()s from this thread would give it, but the
+  // producer takes the queue's lock once, and rings at most once, for the
+  // block (a codec's samples, a tool's log lines). Each value is copied
+  // into the queue as it is queued, and only then. Returns kOk when all n
+  // were queued; otherwise the status Call() would have given the first
+  // one refused (kQueueFull, kWouldDeadlock, kClosing), the values before
+  // it queued and it and those after it not (retry from values + *queued);
+  // kInvalidArg (nothing queued) for a null `values` with n > 0 or a bad
+  // mode. *queued, if given, says how many were queued. Blocking waits for
+  // room as often as it needs (n may exceed max_queue_size), and other
+  // threads' calls may then come between the values; from the JS thread,
+  // a full queue gives kWouldDeadlock as Call() would.
+  [[nodiscard]] Status CallMany(const T* values, size_t n,
+                                CallMode mode = CallMode::kNonBlocking,
+                                size_t* queued = nullptr) {
+    static_assert(std::is_copy_constructible<T>::value,
+                  "CallMany copies its values: call Call() for move-only payloads");
+    size_t pushed = 0;
+    Status status = Status::kInvalidArg;
+    if (values != nullptr || n == 0) {
+      status = state_ ? state_->queue().PushMany(
+                            n,
+                            [values](size_t i) {
+                              return detail::CallItem<T>(T(values[i]));
+                            },
+                            mode, &pushed)
+                      : Status::kClosing;
+    }
+    if (queued != nullptr) *queued = pushed;
+    return status;
+  }
+
   // Any thread. Like Call, and `consumer` runs on the JS thread with what
   // the callback returned, converted to R (FromJs<R>), or the Error it
   // threw (code PendingException, the thrown value kept). Fatal: a result

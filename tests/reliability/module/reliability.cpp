@@ -18,6 +18,17 @@
 //                                  else each producer stops at a pseudo-random
 //                                  count drawn from this seed and releases
 //                                  its handle (the last release closes)
+//     options.block                1 (the default): one Call() per payload;
+//                                  n in 2..4096: CallMany() of blocks of n
+//                                  payloads (the last one shorter), copied
+//                                  from prototypes that count nothing
+//                                  themselves, so only the copies the queue
+//                                  makes count; a block refused in part
+//                                  goes on from its first refused payload.
+//                                  Attempts then count payloads queued plus
+//                                  one per refusal; a refused Call()
+//                                  destroys its payload, a refused
+//                                  CallMany() copies none.
 //   Resolves once every producer has finished and the function finalized.
 //
 //   flood(callback, { count, converter, batched, lend }) -> number
@@ -39,6 +50,16 @@
 //     queues each of values (numbers, converted with static_cast) before
 //     anything drains, then releases; returns how many calls were accepted.
 //     For the typed array each payload type's batches arrive in.
+//
+//   callMany(callback, { values, maxQueueSize, blocking, fromThread,
+//                        batched }) -> Promise<{ status, queued }>
+//     A function over callback(n) (Fatal, uint32_t payloads; batched: one
+//     Uint32Array per drained batch) with that bound (0: unbounded), given
+//     all of values (integers in [0, 2^32)) in one CallMany(), Blocking or
+//     NonBlocking, from the JS thread or (fromThread) from a thread of its
+//     own while the JS thread goes on; then released. Resolves with the
+//     status's name and how many values were queued. For CallMany's
+//     statuses and what JS sees of a block.
 //
 //   ticker(callback, { periodMs, count, weak }) -> undefined
 //     One thread calls callback(0, i) for i in [0, count), every periodMs,
@@ -90,16 +111,28 @@ struct Counters {
   std::atomic<uint64_t> undelivered{0};  // Destroyed without delivery.
 };
 
-// A payload that counts its own life: moved-from shells count nothing.
+// A payload that counts its own life: moved-from shells count nothing. A
+// prototype (for CallMany) counts nothing either, but its copies do.
 class Item {
  public:
   Item(uint32_t producer, uint32_t seq, Counters* c)
       : producer_(producer), seq_(seq), c_(c) {
     c_->constructed.fetch_add(1, std::memory_order_relaxed);
   }
+  static Item Prototype(uint32_t producer, Counters* c) {
+    Item item;
+    item.producer_ = producer;
+    item.copies_count_in_ = c;
+    return item;
+  }
+  Item(const Item& o)
+      : producer_(o.producer_), seq_(o.seq_),
+        c_(o.c_ ? o.c_ : o.copies_count_in_) {
+    if (c_) c_->constructed.fetch_add(1, std::memory_order_relaxed);
+  }
   Item(Item&& o) noexcept
       : producer_(o.producer_), seq_(o.seq_), c_(o.c_),
-        delivered_(o.delivered_) {
+        copies_count_in_(o.copies_count_in_), delivered_(o.delivered_) {
     o.c_ = nullptr;
   }
   Item& operator=(Item&& o) noexcept {
@@ -108,14 +141,15 @@ class Item {
       producer_ = o.producer_;
       seq_ = o.seq_;
       c_ = o.c_;
+      copies_count_in_ = o.copies_count_in_;
       delivered_ = o.delivered_;
       o.c_ = nullptr;
     }
     return *this;
   }
-  Item(const Item&) = delete;
   Item& operator=(const Item&) = delete;
   ~Item() { Count(); }
+  void set_seq(uint32_t seq) { seq_ = seq; }
 
   // JS thread, at delivery.
   void MarkDelivered() {
@@ -134,20 +168,29 @@ class Item {
     if (!delivered_) c_->undelivered.fetch_add(1, std::memory_order_relaxed);
     c_ = nullptr;
   }
-  uint32_t producer_, seq_;
-  Counters* c_;
+  Item() = default;
+  uint32_t producer_ = 0, seq_ = 0;
+  Counters* c_ = nullptr;
+  Counters* copies_count_in_ = nullptr;  // A prototype's counters.
   bool delivered_ = false;
 };
 
 struct Options {
-  size_t producers = 0, calls_each = 0, max_queue_size = 0;
+  size_t producers = 0, calls_each = 0, max_queue_size = 0, block = 1;
   bool blocking = false;
   double abort_after = -1, release_seed = -1;
+};
+
+struct ManyResult {
+  Status status = Status::kOk;
+  size_t queued = 0;
 };
 
 struct RunStats {
   uint64_t attempts = 0, accepted = 0, refused_full = 0, refused_closing = 0,
            ok_after_closing = 0, other_status = 0;
+  // Payloads refused calls destroyed (not delivered, and not dropped).
+  uint64_t refused_payloads = 0;
   uint64_t constructed = 0, destroyed = 0, delivered = 0, dropped = 0;
   // The core's own counts; -1 (null in JS) for release runs, where no
   // handle is left to ask.
@@ -181,6 +224,16 @@ struct anythread::JsTraits<RunStats> {
     set_core("coreDelivered", s.core_delivered);
     set_core("coreDropped", s.core_dropped);
     set("finalized", s.finalized);
+    return o;
+  }
+};
+
+template <>
+struct anythread::JsTraits<ManyResult> {
+  static Value ToJs(Env env, const ManyResult& r) {
+    Value o = Value::Object(env);
+    o.Set("status", Value::String(env, anythread::StatusName(r.status)));
+    o.Set("queued", Value::Number(env, static_cast<double>(r.queued)));
     return o;
   }
 };
@@ -251,6 +304,11 @@ bool ReadOptions(const CallbackInfo& info, Options* o) {
       !ReadNumber(env, opts, "releaseSeed", -1, 4294967295.0, &seed)) {
     return false;
   }
+  double block = 1;
+  if (!opts.Get("block").IsUndefined() &&
+      !ReadNumber(env, opts, "block", 1, 4096, &block)) {
+    return false;
+  }
   if (abort_after > producers * each) {
     Throw(env, ErrorKind::kRangeError,
           "options.abortAfter must not exceed producers * callsEach");
@@ -267,6 +325,7 @@ bool ReadOptions(const CallbackInfo& info, Options* o) {
   o->blocking = blocking.AsBool();
   o->abort_after = abort_after;
   o->release_seed = seed;
+  o->block = static_cast<size_t>(block);
   return true;
 }
 
@@ -312,6 +371,61 @@ struct Run {
     stats->finalized = finalized;
   }
 };
+
+void Add(RunStats* to, const RunStats& s) {
+  to->attempts += s.attempts;
+  to->accepted += s.accepted;
+  to->refused_full += s.refused_full;
+  to->refused_closing += s.refused_closing;
+  to->ok_after_closing += s.ok_after_closing;
+  to->other_status += s.other_status;
+  to->refused_payloads += s.refused_payloads;
+}
+
+// A producer of run(): payloads [0, stop_at) by CallMany() in blocks of
+// options.block, copied from prototypes (which count nothing themselves).
+// A block refused in part goes on from its first refused payload: after
+// QueueFull (non-blocking) with a back-off, after Closing with the next
+// block (up to 4 refusals, as single calls do).
+void ProduceInBlocks(Tsfn& f, Run& run, size_t p, size_t stop_at, CallMode mode,
+                     Backoff& backoff, RunStats* s) {
+  std::vector<Item> block;
+  block.reserve(run.options.block);
+  for (size_t j = 0; j < run.options.block; ++j) {
+    block.push_back(Item::Prototype(static_cast<uint32_t>(p), &run.counters));
+  }
+  size_t closing_seen = 0;
+  for (size_t first = 0; first < stop_at && closing_seen < 4;) {
+    const size_t n = std::min(run.options.block, stop_at - first);
+    for (size_t j = 0; j < n; ++j) block[j].set_seq(static_cast<uint32_t>(first + j));
+    size_t done = 0;
+    while (done < n) {
+      size_t queued = 0;
+      Status st = f.CallMany(block.data() + done, n - done, mode, &queued);
+      done += queued;
+      s->attempts += queued;
+      (closing_seen ? s->ok_after_closing : s->accepted) += queued;
+      if (st == Status::kOk) break;
+      ++s->attempts;
+      if (st == Status::kQueueFull) {
+        if (++s->refused_full % 16 == 0) {
+          backoff.Wait();
+        } else {
+          std::this_thread::yield();
+        }
+        continue;
+      }
+      if (st == Status::kClosing) {
+        ++s->refused_closing;
+        ++closing_seen;
+      } else {
+        ++s->other_status;
+      }
+      break;  // The rest of this block is not queued: on to the next.
+    }
+    first += n;
+  }
+}
 
 Value RunExport(const CallbackInfo& info) {
   Env env = info.env();
@@ -370,6 +484,13 @@ Value RunExport(const CallbackInfo& info) {
         Backoff backoff;
         CallMode mode = o.blocking ? CallMode::kBlocking : CallMode::kNonBlocking;
         size_t closing_seen = 0;
+        if (o.block > 1) {
+          ProduceInBlocks(f, *run, p, stop_at, mode, backoff, &s);
+          f.Release();
+          std::lock_guard<std::mutex> lock(stats_mutex);
+          Add(&stats, s);
+          return;
+        }
         for (size_t i = 0; i < stop_at; ++i) {
           Status st;
           for (;;) {
@@ -398,14 +519,11 @@ Value RunExport(const CallbackInfo& info) {
             ++s.other_status;
           }
         }
+        // Each refused Call() destroyed its payload.
+        s.refused_payloads = s.refused_full + s.refused_closing + s.other_status;
         f.Release();  // Release runs: possibly the last handle.
         std::lock_guard<std::mutex> lock(stats_mutex);
-        stats.attempts += s.attempts;
-        stats.accepted += s.accepted;
-        stats.refused_full += s.refused_full;
-        stats.refused_closing += s.refused_closing;
-        stats.ok_after_closing += s.ok_after_closing;
-        stats.other_status += s.other_status;
+        Add(&stats, s);
       });
     }
     // Release runs: only the producers hold the function now.
@@ -439,8 +557,7 @@ Value RunExport(const CallbackInfo& info) {
     stats.destroyed = run->counters.destroyed.load();
     stats.delivered = run->counters.delivered.load();
     // Refused calls destroy their payload without delivery too.
-    stats.dropped = run->counters.undelivered.load() - stats.refused_full -
-                    stats.refused_closing - stats.other_status;
+    stats.dropped = run->counters.undelivered.load() - stats.refused_payloads;
     d.Resolve(stats);
   }).detach();
 
@@ -551,6 +668,57 @@ Value TypedBatchExport(const CallbackInfo& info) {
   return Throw(env, ErrorKind::kRangeError, "options.type names no payload type: " + name);
 }
 
+Value CallManyExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  Value opts = info[1];
+  double max;
+  if (!ReadNumber(env, opts, "maxQueueSize", 0, 1 << 20, &max)) return Value::Undefined(env);
+  Value values = opts.Get("values");
+  Value blocking = opts.Get("blocking");
+  Value from_thread = opts.Get("fromThread");
+  Value batched = opts.Get("batched");
+  if (!values.IsArray() || !blocking.IsBoolean() || !from_thread.IsBoolean() ||
+      !batched.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError,
+                 "options.values must be an array; options.blocking, "
+                 "options.fromThread and options.batched booleans");
+  }
+  std::vector<uint32_t> block(values.Length());
+  for (uint32_t i = 0; i < values.Length(); ++i) {
+    Value v = values.Get(i);
+    const double d = v.IsNumber() ? v.AsNumber() : -1;
+    if (!(d >= 0 && d <= 4294967295.0 && std::floor(d) == d)) {
+      return Throw(env, ErrorKind::kTypeError,
+                   "options.values must hold integers in [0, 2^32)");
+    }
+    block[i] = static_cast<uint32_t>(d);
+  }
+  anythread::ThreadsafeFunctionOptions options;
+  options.max_queue_size = static_cast<size_t>(max);
+  options.batched = batched.AsBool();
+  using Numbers = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
+  auto tsfn = Numbers::Create(env, info[0], options);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  Value promise;
+  auto deferred = Deferred<ManyResult>::Create(env, &promise);
+  if (!deferred.ok()) return anythread::ThrowError(env, ErrorKind::kError, deferred.error());
+  const CallMode mode = blocking.AsBool() ? CallMode::kBlocking : CallMode::kNonBlocking;
+  auto call = [mode, block = std::move(block), f = std::move(tsfn).value(),
+               d = deferred.value()]() mutable {
+    ManyResult r;
+    r.status = f.CallMany(block.data(), block.size(), mode, &r.queued);
+    f.Release();
+    d.Resolve(r);
+  };
+  if (from_thread.AsBool()) {
+    std::thread(std::move(call)).detach();
+  } else {
+    call();
+  }
+  return promise;
+}
+
 Value TickerExport(const CallbackInfo& info) {
   Env env = info.env();
   if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
@@ -636,6 +804,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
   m.Export("typedBatch", &TypedBatchExport);
+  m.Export("callMany", &CallManyExport);
   m.Export("ticker", &TickerExport);
   m.Export("liveFunctions", &LiveFunctionsExport);
   m.Export("echoStart", &EchoStartExport);
