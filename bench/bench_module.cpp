@@ -99,8 +99,10 @@ void Produce(size_t producers, size_t total, Fn fn) {
 
 // --- anythread ------------------------------------------------------------
 
-// (cb, producers, total, batched, maxQueue, blocking); batched: false, true
-// (arrays the callback keeps) or "lent" (lend_batches).
+// (cb, producers, total, batched, maxQueue, blocking, block); batched:
+// false, true (arrays the callback keeps) or "lent" (lend_batches); block
+// 0 or 1: one Call() per value, n > 1: CallMany() of blocks of n values,
+// the way a producer that makes its values in arrays would queue them.
 Value Anythread(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
@@ -112,10 +114,26 @@ Value Anythread(const CallbackInfo& info) {
   const CallMode mode = info.Length() > 5 && info[5].IsBoolean() && info[5].AsBool()
                             ? CallMode::kBlocking
                             : CallMode::kNonBlocking;
+  const size_t block = Count(info, 6);
   auto tsfn = ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>::Create(env, info[0], options);
   if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
   Produce(Count(info, 1), Count(info, 2),
-          [tsfn = std::move(tsfn).value(), mode](size_t, size_t first, size_t count) mutable {
+          [tsfn = std::move(tsfn).value(), mode, block](size_t, size_t first, size_t count) mutable {
+            if (block > 1) {
+              std::vector<uint32_t> values(block);
+              for (size_t i = 0; i < count; i += block) {
+                const size_t n = std::min(block, count - i);
+                for (size_t j = 0; j < n; ++j) values[j] = static_cast<uint32_t>(first + i + j);
+                size_t done = 0;
+                while (done < n) {
+                  size_t queued = 0;
+                  (void)tsfn.CallMany(values.data() + done, n - done, mode, &queued);
+                  done += queued;
+                  if (done < n) std::this_thread::yield();
+                }
+              }
+              return;
+            }
             for (size_t i = 0; i < count; ++i) {
               uint32_t v = static_cast<uint32_t>(first + i);
               while (tsfn.Call(v, mode) == Status::kQueueFull) std::this_thread::yield();

@@ -78,6 +78,9 @@ const anythread = [
   { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
   { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
   { name: 'anythread-batched-lent', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, 'lent') },
+  // Producers that make their values in blocks: CallMany() of 1,000 at a time.
+  { name: 'anythread-many', start: (cb, p, n) => m.anythread(cb, p, n, false, 0, false, 1000) },
+  { name: 'anythread-many-lent', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, 'lent', 0, false, 1000) },
 ];
 const baselines = backend === 'native'
   ? [

@@ -95,6 +95,9 @@ async function main() {
     { name: 'anythread', start: (cb, p, n) => m.anythread(cb, p, n, false) },
     { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, true) },
     { name: 'anythread-batched-lent', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, 'lent') },
+    // Producers that make their values in blocks: CallMany() of 1,000 at a time.
+    { name: 'anythread-many', start: (cb, p, n) => m.anythread(cb, p, n, false, 0, false, 1000) },
+    { name: 'anythread-many-lent', batched: true, start: (cb, p, n) => m.anythread(cb, p, n, 'lent', 0, false, 1000) },
     { name: 'em-async-run', start: (cb, p, n) => m.emPerCall(cb, p, n, 'async-run') },
     { name: 'em-asm', start: (cb, p, n) => m.emPerCall(cb, p, n, 'em-asm') },
     { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
