@@ -1,15 +1,18 @@
 // Randomized, seeded tests of CallQueue against a reference model.
 //
 // Single-threaded: 10,000 random sequences of operations (calls in both
-// modes, handle copies and releases, abort, drain, teardown) made on the
+// modes, blocks of calls (PushMany), handle copies and releases, abort,
+// drain, teardown) made on the
 // owner thread, where every status is determined, compared step by step
 // with a simple model. Multi-threaded: random producers and an owner that
-// drains and sometimes aborts, checked for exactly-once delivery, FIFO per
+// drains and sometimes aborts (producers make single calls and blocks),
+// checked for exactly-once delivery, FIFO per
 // producer, accounting and a single finalization. A failure names its seed;
 // ANYTHREAD_SEED=<n> replays just that seed, ANYTHREAD_SEQUENCES=<n> runs
 // more (the soak mode).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +86,16 @@ struct Model {
     queue.push_back(v);
     return Status::kOk;
   }
+  // As many Push()es, stopping at the first refused.
+  Status PushMany(int first, size_t n, CallMode mode, size_t* pushed) {
+    *pushed = 0;
+    if (state != QueueState::kOpen) return Status::kClosing;
+    for (; *pushed < n; ++*pushed) {
+      Status st = Push(first + static_cast<int>(*pushed), mode);
+      if (st != Status::kOk) return st;
+    }
+    return Status::kOk;
+  }
 };
 
 void RunSequence(uint64_t seed) {
@@ -99,13 +112,27 @@ void RunSequence(uint64_t seed) {
   int finalized = 0;
   int next = 0;
   for (int step = 0; step < 40; ++step) {
-    switch (pick(7)) {
+    switch (pick(8)) {
       case 0:
       case 1: {  // A call, either mode.
         CallMode mode = pick(2) ? CallMode::kBlocking : CallMode::kNonBlocking;
         int v = next++;
         int item = v;
         ASSERT_EQ(queue.Push(item, mode), model.Push(v, mode)) << "step " << step;
+        break;
+      }
+      case 7: {  // A block of 0 to 6 calls, either mode.
+        CallMode mode = pick(2) ? CallMode::kBlocking : CallMode::kNonBlocking;
+        const size_t n = static_cast<size_t>(pick(7));
+        const int first = next;
+        size_t pushed = 0, want_pushed = 0;
+        size_t made = 0;
+        Status st = queue.PushMany(
+            n, [&](size_t i) { ++made; return first + static_cast<int>(i); }, mode, &pushed);
+        ASSERT_EQ(st, model.PushMany(first, n, mode, &want_pushed)) << "step " << step;
+        ASSERT_EQ(pushed, want_pushed) << "step " << step;
+        ASSERT_EQ(made, pushed) << "step " << step;  // Nothing refused is made.
+        next += static_cast<int>(pushed);
         break;
       }
       case 2: {  // A handle copy.
@@ -214,6 +241,28 @@ void RunConcurrent(uint64_t seed) {
         Item item{p, s};
         CallMode mode = r() % 2 ? CallMode::kBlocking : CallMode::kNonBlocking;
         Status st;
+        if (r() % 3 == 0) {  // A block of up to 8 calls, from s on.
+          const int n = std::min(1 + static_cast<int>(r() % 8), each - s);
+          int done = 0;
+          for (;;) {
+            size_t pushed = 0;
+            const int first = s + done;
+            st = queue.PushMany(
+                static_cast<size_t>(n - done), [&](size_t i) { return Item{p, first + static_cast<int>(i)}; },
+                mode, &pushed);
+            done += static_cast<int>(pushed);
+            if (closed && pushed > 0) ++bad_status;  // Ok after Closing: never.
+            accepted[p] += static_cast<int>(pushed);
+            if (st != Status::kQueueFull) break;
+          }
+          if (st == Status::kClosing) {
+            closed = true;
+          } else if (st != Status::kOk) {
+            ++bad_status;
+          }
+          s += n - 1;  // The block's refused rest is skipped, as refused calls are.
+          continue;
+        }
         do {
           st = queue.Push(item, mode);
         } while (st == Status::kQueueFull);
