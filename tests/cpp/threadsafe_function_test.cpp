@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -567,6 +569,49 @@ TEST_F(TsfnTest, CallManyQueuesWhatFitsABoundedQueueAndTheCallerRetriesTheRest) 
   std::vector<double> seen;
   for (auto& call : r.calls) seen.push_back(call[0].AsNumber());
   EXPECT_EQ(seen, (std::vector<double>{1, 2, 3, 4, 5}));
+}
+
+// Through a move iterator, CallMany moves its values, and only those it
+// queues: move-only payloads work, and a refused rest is left as it was.
+TEST_F(TsfnTest, CallManyMovesThroughAMoveIteratorOnlyWhatItQueues) {
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = 2;
+  auto t = ThreadsafeFunction<std::string, ErrorStrategy::kFatal>::Create(env, r.fn(), options)
+               .value();
+  std::vector<std::string> lines{"first line", "second line", "third line"};
+  size_t queued = 0;
+  EXPECT_EQ(t.CallMany(std::make_move_iterator(lines.begin()), lines.size(),
+                       CallMode::kNonBlocking, &queued),
+            Status::kQueueFull);
+  EXPECT_EQ(queued, 2u);
+  EXPECT_TRUE(lines[0].empty());  // Moved into the queue.
+  EXPECT_TRUE(lines[1].empty());
+  EXPECT_EQ(lines[2], "third line");  // Refused: left as it was.
+  rt.RunPending();
+  EXPECT_EQ(t.CallMany(std::make_move_iterator(lines.begin() + 2), 1), Status::kOk);
+  rt.RunPending();
+  std::vector<std::string> seen;
+  for (auto& call : r.calls) seen.push_back(call[0].AsString());
+  EXPECT_EQ(seen, (std::vector<std::string>{"first line", "second line", "third line"}));
+
+  // A move-only payload, with a converter.
+  Recorder u;
+  auto owned = ThreadsafeFunction<std::unique_ptr<int>, ErrorStrategy::kFatal>::Create(
+                   env, u.fn(), {},
+                   [](Env env, std::unique_ptr<int>& p) -> Result<Args> {
+                     return Args{Value::Number(env, *p)};
+                   })
+                   .value();
+  std::unique_ptr<int> block[3] = {std::make_unique<int>(1), std::make_unique<int>(2),
+                                   std::make_unique<int>(3)};
+  std::thread([&] {
+    EXPECT_EQ(owned.CallMany(std::make_move_iterator(block), 3, CallMode::kBlocking), Status::kOk);
+  }).join();
+  for (auto& p : block) EXPECT_EQ(p, nullptr);
+  rt.RunPending();
+  ASSERT_EQ(u.calls.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(u.calls[i][0].AsNumber(), i + 1);
 }
 
 TEST_F(TsfnTest, CallManyBatchedArrivesAsOneBatch) {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -622,34 +623,50 @@ class ThreadsafeFunction {
   // Any thread. Queues values[0], ..., values[n - 1] as n calls, in order:
   // JS sees exactly what n Call()s from this thread would give it, but the
   // producer takes the queue's lock once, and rings at most once, for the
-  // block (a codec's samples, a tool's log lines). Each value is copied
-  // into the queue as it is queued, and only then. Returns kOk when all n
-  // were queued; otherwise the status Call() would have given the first
-  // one refused (kQueueFull, kWouldDeadlock, kClosing), the values before
-  // it queued and it and those after it not (retry from values + *queued);
-  // kInvalidArg (nothing queued) for a null `values` with n > 0 or a bad
+  // block (a codec's samples, a tool's log lines). `values` is an iterator
+  // over what a T is made from: a pointer copies the values, and
+  // std::make_move_iterator(...) moves them (move-only payloads, or long
+  // strings not to copy); either way a value is read only as it is queued,
+  // and one not queued is left as it was. Returns kOk when all n were
+  // queued; otherwise the status Call() would have given the first one
+  // refused (kQueueFull, kWouldDeadlock, kClosing), the values before it
+  // queued and it and those after it not (retry from values + *queued);
+  // kInvalidArg (nothing queued) for null `values` with n > 0 or a bad
   // mode. *queued, if given, says how many were queued. Blocking waits for
   // room as often as it needs (n may exceed max_queue_size), and other
   // threads' calls may then come between the values; from the JS thread,
   // a full queue gives kWouldDeadlock as Call() would.
-  [[nodiscard]] Status CallMany(const T* values, size_t n,
+  template <typename It>
+  [[nodiscard]] Status CallMany(It values, size_t n,
                                 CallMode mode = CallMode::kNonBlocking,
                                 size_t* queued = nullptr) {
-    static_assert(std::is_copy_constructible<T>::value,
-                  "CallMany copies its values: call Call() for move-only payloads");
-    size_t pushed = 0;
-    Status status = Status::kInvalidArg;
-    if (values != nullptr || n == 0) {
-      status = state_ ? state_->queue().PushMany(
-                            n,
-                            [values](size_t i) {
-                              return detail::CallItem<T>(T(values[i]));
-                            },
-                            mode, &pushed)
-                      : Status::kClosing;
+    static_assert(std::is_constructible<T, decltype(*values)>::value,
+                  "CallMany makes each payload from *values: a T must be "
+                  "constructible from it (std::make_move_iterator for "
+                  "move-only payloads)");
+    if (queued != nullptr) *queued = 0;
+    if constexpr (std::is_pointer<It>::value) {
+      if (values == nullptr && n > 0) return Status::kInvalidArg;
     }
+    if (!state_) return Status::kClosing;
+    size_t pushed = 0;
+    // PushMany makes the items in order, once each, only those it queues.
+    Status status = state_->queue().PushMany(
+        n,
+        [&values](size_t) {
+          detail::CallItem<T> item{T(*values)};
+          ++values;
+          return item;
+        },
+        mode, &pushed);
     if (queued != nullptr) *queued = pushed;
     return status;
+  }
+  // A null block: InvalidArg unless it is empty.
+  [[nodiscard]] Status CallMany(std::nullptr_t, size_t n,
+                                CallMode mode = CallMode::kNonBlocking,
+                                size_t* queued = nullptr) {
+    return CallMany(static_cast<const T*>(nullptr), n, mode, queued);
   }
 
   // Any thread. Like Call, and `consumer` runs on the JS thread with what
