@@ -39,27 +39,21 @@ describe.each(backends)('%s', (backend) => {
     expect(await r.done).toEqual(values.map((v) => [v]));
   });
 
-  test('non-blocking into a bounded queue: what fits is queued, the rest refused with QueueFull', async () => {
+  // From the JS thread, so nothing drains before the call returns. Non-
+  // blocking, the rest is refused; blocking, the JS thread cannot wait on
+  // its own queue, so it is refused too, never a hang.
+  test.for([
+    { blocking: false, status: 'QueueFull' },
+    { blocking: true, status: 'WouldDeadlock' },
+  ])('into a full bounded queue from the JS thread, blocking: $blocking: what fits is queued, the rest refused with $status', async ({ blocking, status }) => {
     const m = await reliability(backend);
-    const values = range(10, 50);
     const r = recorder(4);
-    // From the JS thread, so nothing drains before the call returns.
     const result = await m.callMany(r.callback, {
-      values, maxQueueSize: 4, blocking: false, fromThread: false, batched: false,
+      values: range(10, 50), maxQueueSize: 4, blocking, fromThread: false, batched: false,
     });
-    expect(result).toEqual({ status: 'QueueFull', queued: 4 });
+    expect(result).toEqual({ status, queued: 4 });
     // The first four arrive, and nothing after them.
     expect(await r.done).toEqual([[50], [51], [52], [53]]);
-  });
-
-  test('blocking on the JS thread into a bounded queue: WouldDeadlock once full, never a hang', async () => {
-    const m = await reliability(backend);
-    const r = recorder(4);
-    const result = await m.callMany(r.callback, {
-      values: range(10), maxQueueSize: 4, blocking: true, fromThread: false, batched: false,
-    });
-    expect(result).toEqual({ status: 'WouldDeadlock', queued: 4 });
-    expect(await r.done).toEqual([[0], [1], [2], [3]]);
   });
 
   test('batched: a block queued at once arrives as one Uint32Array', async () => {

@@ -9,7 +9,7 @@
 // larger than the bound (blocking: the block waits for room again and
 // again; non-blocking: it is queued in parts, retried from where it
 // stopped) and blocks of 1,000 into an unbounded queue. (A bound of 1
-// with blocks: the core's CallQueueLoadInBlocks; here it would take a
+// with blocks: the core's CallQueueLoad, InBlocks; here it would take a
 // minute a backend, one round trip per call as with single calls.)
 // Chromium: one configuration of each (the wasm backend there is the same
 // build as wasm in Node, driven by a browser's event loop).

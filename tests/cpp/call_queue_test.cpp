@@ -1532,11 +1532,63 @@ TEST(CallQueue, FirstCallsRaceDrainsAndAbort) {
 
 // Several producers, a small queue, blocking and non-blocking-with-retry:
 // every accepted item arrives exactly once and in order per producer.
-class CallQueueLoad : public ::testing::TestWithParam<std::tuple<size_t, CallMode>> {};
+// Queue sizes x modes x how producers call: one Push() per call, or
+// blocks of 1 to 40 calls (PushMany) between single calls, where a blocked
+// or refused block goes on from where it stopped. Every call arrives once,
+// in order per producer, whichever way it was queued.
+class CallQueueLoad
+    : public ::testing::TestWithParam<std::tuple<size_t, CallMode, bool>> {};
+
+// A producer's calls [0, each), single ones retried on QueueFull.
+void PushEach(CallQueue<Tracked>& queue, int p, int each, CallMode mode) {
+  for (int s = 0; s < each; ++s) {
+    Tracked t(p, s);
+    Status st;
+    while ((st = queue.Push(t, mode)) == Status::kQueueFull) {
+      std::this_thread::yield();
+    }
+    ASSERT_EQ(st, Status::kOk);
+  }
+}
+
+// The same calls, mostly in blocks of pseudo-random sizes.
+void PushInBlocks(CallQueue<Tracked>& queue, int p, int each, CallMode mode) {
+  uint32_t rng = 12345u + static_cast<uint32_t>(p);
+  int s = 0;
+  while (s < each) {
+    rng = rng * 1664525u + 1013904223u;
+    const int block = std::min<int>(1 + static_cast<int>((rng >> 16) % 40), each - s);
+    if (block == 1) {
+      Tracked t(p, s);
+      Status st;
+      while ((st = queue.Push(t, mode)) == Status::kQueueFull) std::this_thread::yield();
+      ASSERT_EQ(st, Status::kOk);
+      ++s;
+      continue;
+    }
+    int left = block;
+    while (left > 0) {
+      size_t pushed = 0;
+      const int first = s;
+      Status st = queue.PushMany(
+          static_cast<size_t>(left), [&](size_t i) { return Tracked(p, first + static_cast<int>(i)); },
+          mode, &pushed);
+      s += static_cast<int>(pushed);
+      left -= static_cast<int>(pushed);
+      if (st == Status::kQueueFull) {
+        std::this_thread::yield();
+        continue;
+      }
+      ASSERT_EQ(st, Status::kOk);
+      ASSERT_EQ(left, 0);
+    }
+  }
+}
 
 TEST_P(CallQueueLoad, ExactlyOnceFifoPerProducer) {
   const size_t max = std::get<0>(GetParam());
   const CallMode mode = std::get<1>(GetParam());
+  const bool in_blocks = std::get<2>(GetParam());
   constexpr int kProducers = 4;
   constexpr int kEach = 5000;
   Tracked::live = 0;
@@ -1546,13 +1598,10 @@ TEST_P(CallQueueLoad, ExactlyOnceFifoPerProducer) {
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
-      for (int s = 0; s < kEach; ++s) {
-        Tracked t(p, s);
-        Status st;
-        while ((st = queue.Push(t, mode)) == Status::kQueueFull) {
-          std::this_thread::yield();
-        }
-        ASSERT_EQ(st, Status::kOk);
+      if (in_blocks) {
+        PushInBlocks(queue, p, kEach, mode);
+      } else {
+        PushEach(queue, p, kEach, mode);
       }
       queue.Release();
     });
@@ -1580,93 +1629,14 @@ INSTANTIATE_TEST_SUITE_P(
     Modes, CallQueueLoad,
     ::testing::Combine(::testing::Values(size_t{1}, size_t{16}, size_t{0}),
                        ::testing::Values(CallMode::kBlocking,
-                                         CallMode::kNonBlocking)),
+                                         CallMode::kNonBlocking),
+                       ::testing::Bool()),
     [](const auto& info) {
       const size_t max = std::get<0>(info.param);
       return std::string(max == 0 ? "Unbounded" : "Max" + std::to_string(max)) +
              (std::get<1>(info.param) == CallMode::kBlocking ? "Blocking"
-                                                              : "NonBlocking");
-    });
-
-// The same load, each producer pushing blocks of 1 to 40 calls (PushMany)
-// between single calls: a blocked or refused block goes on from where it
-// stopped, and every call still arrives once, in order per producer.
-class CallQueueLoadInBlocks : public CallQueueLoad {};
-
-TEST_P(CallQueueLoadInBlocks, ExactlyOnceFifoPerProducer) {
-  const size_t max = std::get<0>(GetParam());
-  const CallMode mode = std::get<1>(GetParam());
-  constexpr int kProducers = 4;
-  constexpr int kEach = 5000;
-  Tracked::live = 0;
-  FakeDoorbell bell;
-  CallQueue<Tracked> queue(max, &bell);
-  for (int i = 1; i < kProducers; ++i) ASSERT_EQ(queue.Acquire(), Status::kOk);
-  std::vector<std::thread> producers;
-  for (int p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&, p] {
-      uint32_t rng = 12345u + static_cast<uint32_t>(p);
-      int s = 0;
-      while (s < kEach) {
-        rng = rng * 1664525u + 1013904223u;
-        const int block = std::min<int>(1 + static_cast<int>((rng >> 16) % 40), kEach - s);
-        if (block == 1) {
-          Tracked t(p, s);
-          Status st;
-          while ((st = queue.Push(t, mode)) == Status::kQueueFull) std::this_thread::yield();
-          ASSERT_EQ(st, Status::kOk);
-          ++s;
-          continue;
-        }
-        int left = block;
-        while (left > 0) {
-          size_t pushed = 0;
-          const int first = s;
-          Status st = queue.PushMany(
-              static_cast<size_t>(left), [&](size_t i) { return Tracked(p, first + static_cast<int>(i)); },
-              mode, &pushed);
-          s += static_cast<int>(pushed);
-          left -= static_cast<int>(pushed);
-          if (st == Status::kQueueFull) {
-            std::this_thread::yield();
-            continue;
-          }
-          ASSERT_EQ(st, Status::kOk);
-          ASSERT_EQ(left, 0);
-        }
-      }
-      queue.Release();
-    });
-  }
-  std::map<int, int> next;
-  int finalized = 0, delivered = 0;
-  while (finalized == 0) {
-    ASSERT_TRUE(bell.WaitRing()) << "lost wake-up";
-    queue.Drain(
-        [&](Tracked& t) {
-          EXPECT_EQ(t.seq, next[t.producer]) << "producer " << t.producer;
-          ++next[t.producer];
-          ++delivered;
-        },
-        [&] { ++finalized; });
-  }
-  for (auto& t : producers) t.join();
-  EXPECT_EQ(delivered, kProducers * kEach);
-  EXPECT_EQ(finalized, 1);
-  EXPECT_EQ(queue.counts().dropped, 0u);
-  EXPECT_EQ(Tracked::live.load(), 0);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Modes, CallQueueLoadInBlocks,
-    ::testing::Combine(::testing::Values(size_t{1}, size_t{16}, size_t{0}),
-                       ::testing::Values(CallMode::kBlocking,
-                                         CallMode::kNonBlocking)),
-    [](const auto& info) {
-      const size_t max = std::get<0>(info.param);
-      return std::string(max == 0 ? "Unbounded" : "Max" + std::to_string(max)) +
-             (std::get<1>(info.param) == CallMode::kBlocking ? "Blocking"
-                                                              : "NonBlocking");
+                                                              : "NonBlocking") +
+             (std::get<2>(info.param) ? "InBlocks" : "");
     });
 
 TEST(CallQueue, AbortUnderLoadAccountsForEveryAcceptedCall) {
