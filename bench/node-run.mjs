@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModule } from 'anythread';
-import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL, warmUp } from './scenarios.mjs';
+import { backpressure, latency, latencyRecords, record, throughput, timeUntilSeen, TOTAL, warmUp } from './scenarios.mjs';
 
 const backend = process.argv[2];
 const quick = process.argv.includes('--quick');  // A smoke run: tiny sizes.
@@ -16,6 +16,9 @@ const dir = fileURLToPath(new URL('./dist', import.meta.url));
 const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: [backend] });
 const total = quick ? 20_000 : TOTAL;
 const runs = quick ? 1 : 5;
+// Idle latency runs (each a process): enough for the within-run ratios'
+// interval (pairedRatio) to resolve about a percent.
+const latencyRuns = quick ? 1 : 15;
 
 // JS baseline: worker_threads postMessage, one item per message or arrays
 // of 1000. Workers start (and are ready) before timing begins.
@@ -205,7 +208,7 @@ async function memory() {
 async function latencyAcrossProcesses() {
   const p50s = latencyNames.map(() => []);
   const p99s = latencyNames.map(() => []);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < latencyRuns; r++) {
     const args = [fileURLToPath(import.meta.url), backend, '--latency'];
     const child = spawnSync(process.execPath, quick ? [...args, '--quick'] : args, {
       encoding: 'utf8',
@@ -219,13 +222,7 @@ async function latencyAcrossProcesses() {
       p99s[i].push(one('latency-p99'));
     });
   }
-  const out = [];
-  latencyNames.forEach((name, i) => {
-    out.push(record('latency-p50', backend, name, 1, 'us', p50s[i]));
-    out.push(record('latency-p99', backend, name, 1, 'us', p99s[i]));
-    log(`${backend} latency ${name} (one run in each of ${runs} processes): p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
-  });
-  return out;
+  return latencyRecords(backend, latencyNames, p50s, p99s, log);
 }
 
 const latencyOnly = process.argv.includes('--latency');

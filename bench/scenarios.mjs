@@ -1,6 +1,7 @@
 // The benchmark scenarios, shared by Node and the browser page: no Node
 // built-ins here. Each returns records { scenario, backend, impl, producers,
-// unit, median, min, max, runs }; bench/run.mjs tabulates them.
+// unit, median, min, max, runs } (anythread's latency records also carry
+// `paired`: see latencyRecords); bench/run.mjs tabulates them.
 
 export const TOTAL = 1_000_000;
 
@@ -13,6 +14,49 @@ function stats(values) {
 
 export function record(scenario, backend, impl, producers, unit, values) {
   return { scenario, backend, impl, producers, unit, ...stats(values) };
+}
+
+// Two-sided 95% quantiles of Student's t with df = 1..30 degrees of freedom.
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+  2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+// The ratio ours[i] / theirs[i] of two implementations measured in the same
+// run i, over the runs: its mean and 95% confidence interval (Student's t),
+// and how many runs it was below 1. Paired within each run, it shows what
+// the medians' ratio cannot: natively the idle-latency ratio of one build
+// moves by several percent from process to process, while within a process
+// the two implementations move together (bench/NOTES.md), so the runs'
+// ratios resolve a difference of half a percent where the ratio of the
+// runs' medians resolves a few percent. One run gives no interval.
+export function pairedRatio(ours, theirs) {
+  if (ours.length !== theirs.length || ours.length === 0) {
+    throw new RangeError(`pairedRatio: ${ours.length} runs against ${theirs.length}`);
+  }
+  const ratios = ours.map((x, i) => x / theirs[i]);
+  const n = ratios.length;
+  const mean = ratios.reduce((a, b) => a + b, 0) / n;
+  const t = n > 1 ? (T95[n - 2] ?? 1.96) : NaN;
+  const sd = n > 1 ? Math.sqrt(ratios.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1)) : NaN;
+  const half = t * (sd / Math.sqrt(n));
+  return { mean, low: mean - half, high: mean + half, runs: n, below1: ratios.filter((r) => r < 1).length };
+}
+
+// The idle-latency records from each run's p50 and p99 per implementation
+// (names[0] is anythread, names[1] its baseline): one record per quantile
+// and implementation, and on anythread's, `paired`, the within-run ratio to
+// the baseline (pairedRatio).
+export function latencyRecords(backend, names, p50s, p99s, log) {
+  const out = [];
+  names.forEach((name, i) => {
+    for (const [scenario, values] of [['latency-p50', p50s], ['latency-p99', p99s]]) {
+      const r = record(scenario, backend, name, 1, 'us', values[i]);
+      if (i === 0) r.paired = { vs: names[1], ...pairedRatio(values[0], values[1]) };
+      out.push(r);
+    }
+    log?.(`${backend} latency ${name} (${p50s[i].length} runs): p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
+  });
+  return out;
 }
 
 // The p-quantile (0 <= p < 1) of `sorted` (ascending), for samples read
@@ -208,13 +252,8 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
       p99s[i].push(p99);
     });
   }
-  const out = [];
-  names.forEach((name, i) => {
-    out.push(record('latency-p50', backend, name, 1, 'us', p50s[i]));
-    out.push(record('latency-p99', backend, name, 1, 'us', p99s[i]));
-    log?.(`${backend} latency ${name}: p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us (clock step ${step.toFixed(3)} us)`);
-  });
-  return out;
+  log?.(`${backend} latency: clock step ${step.toFixed(3)} us`);
+  return latencyRecords(backend, names, p50s, p99s, log);
 }
 
 // (c) backpressure: max_queue_size 1024, blocking calls, 2 producers.

@@ -1,8 +1,9 @@
-// Scenario: the benchmark's latency quantiles on a coarse clock (Chromium's
-// performance.now() moves in 5 us steps). Pure JS, no backend: Node only.
+// Scenario: the benchmark's latency statistics: quantiles on a coarse clock
+// (Chromium's performance.now() moves in 5 us steps) and the within-run
+// ratio to a baseline with its interval. Pure JS, no backend: Node only.
 import { describe, expect, test } from 'vitest';
 // @ts-expect-error: a plain ES module without types
-import { clockStep, quantile } from '../bench/scenarios.mjs';
+import { clockStep, latencyRecords, pairedRatio, quantile } from '../bench/scenarios.mjs';
 
 describe('bench quantile', () => {
   test('on a fine clock (step 0) it is the order statistic', () => {
@@ -56,5 +57,55 @@ describe('bench quantile', () => {
     // A clock that moves between any two readings: no step to interpolate.
     let t = 0;
     expect(clockStep(() => (t += 0.0003))).toBe(0);
+  });
+});
+
+describe('bench pairedRatio', () => {
+  test('the mean of the within-run ratios, with a Student t interval', () => {
+    const r = pairedRatio([1.1, 1.2, 1.3], [1, 1, 1]);
+    expect(r.mean).toBeCloseTo(1.2, 12);
+    // sd 0.1, t(2 df) 4.303: half-width 4.303 * 0.1 / sqrt(3).
+    const half = (4.303 * 0.1) / Math.sqrt(3);
+    expect(r.low).toBeCloseTo(1.2 - half, 9);
+    expect(r.high).toBeCloseTo(1.2 + half, 9);
+    expect(r).toMatchObject({ runs: 3, below1: 0 });
+  });
+
+  test('pairs run by run, which the ratio of the medians does not', () => {
+    // Run 1: ours 2 against 1; run 2: 4 against 4. Ratios 2 and 1.
+    const r = pairedRatio([2, 4], [1, 4]);
+    expect(r.mean).toBe(1.5);
+    expect(r.below1).toBe(0);
+    expect(pairedRatio([0.9, 1.1], [1, 1]).below1).toBe(1);
+  });
+
+  test('past 31 runs the normal quantile, 1.96', () => {
+    const ours = Array.from({ length: 40 }, (_, i) => (i % 2 ? 1.2 : 1.0));
+    const r = pairedRatio(ours, ours.map(() => 1));
+    const half = (1.96 * 0.1 * Math.sqrt(40 / 39)) / Math.sqrt(40);
+    expect(r.mean).toBeCloseTo(1.1, 12);
+    expect(r.high - r.mean).toBeCloseTo(half, 9);
+  });
+
+  test('one run has no interval; unpaired runs are a RangeError', () => {
+    const r = pairedRatio([1.5], [1]);
+    expect(r.mean).toBe(1.5);
+    expect(r.low).toBeNaN();
+    expect(r.high).toBeNaN();
+    expect(() => pairedRatio([1, 2], [1])).toThrow(RangeError);
+    expect(() => pairedRatio([], [])).toThrow(RangeError);
+  });
+
+  test('latencyRecords puts the ratio to the baseline on anythread\'s records', () => {
+    const records = latencyRecords('native', ['anythread', 'base', 'other'],
+      [[11, 12], [10, 12], [9, 9]], [[40, 50], [50, 50], [60, 60]]);
+    expect(records.map((r: { impl: string; scenario: string }) => `${r.impl} ${r.scenario}`)).toEqual([
+      'anythread latency-p50', 'anythread latency-p99', 'base latency-p50', 'base latency-p99',
+      'other latency-p50', 'other latency-p99',
+    ]);
+    expect(records[0]).toMatchObject({ median: 11.5, min: 11, max: 12, runs: 2, unit: 'us' });
+    expect(records[0].paired).toMatchObject({ vs: 'base', mean: 1.05, runs: 2, below1: 0 });
+    expect(records[1].paired).toMatchObject({ vs: 'base', mean: 0.9, below1: 1 });
+    expect(records[2].paired).toBeUndefined();
   });
 });

@@ -145,7 +145,7 @@ async function main() {
       names: ['anythread', 'em-async-run', 'em-asm'],  // LatencyInterleaved's order
       start: m.latencyInterleaved,
       count: quick ? 50 : 2000,
-      runs: quick ? 1 : 5,
+      runs: quick ? 1 : 15,  // As in Node (node-run.mjs latencyRuns).
       now: () => performance.timeOrigin + performance.now(),  // NowMs's clock
       log,
     })),
