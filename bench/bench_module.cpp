@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -371,6 +372,28 @@ EM_JS(void, bench_latency_em_asm_set, (emscripten::EM_VAL fn),
       { Module["__benchLatencyEmAsm"] = Emval.toValue(fn); });
 #endif
 
+#if !ANYTHREAD_WASM && defined(__linux__)
+// Diagnosis only (not used by npm run bench): ANYTHREAD_BENCH_PIN=<js>,<producer>
+// pins the JS thread and the latency scenario's producer thread to those
+// CPUs, to measure one placement of the two at a time (bench/NOTES.md).
+void PinFromEnv(bool producer) {
+  const char* pin = std::getenv("ANYTHREAD_BENCH_PIN");
+  if (pin == nullptr) return;
+  int js = -1, prod = -1;
+  if (std::sscanf(pin, "%d,%d", &js, &prod) != 2 || js < 0 || prod < 0 ||
+      js >= CPU_SETSIZE || prod >= CPU_SETSIZE) {
+    std::fprintf(stderr, "ANYTHREAD_BENCH_PIN=%s: expected <js cpu>,<producer cpu>; not pinned\n", pin);
+    return;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(producer ? prod : js, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+#else
+void PinFromEnv(bool) {}
+#endif
+
 // (callbacks, count, gapMs): the idle latency of every implementation, from
 // one producer thread. Round i calls each implementation once, in an order
 // that rotates with i, `gap` ms apart; each call carries its send time
@@ -408,7 +431,9 @@ Value LatencyInterleaved(const CallbackInfo& info) {
   delete g_sent;
   g_sent = new std::vector<double>(count);
 #endif
+  PinFromEnv(false);
   std::thread([=, f = std::move(tsfn).value()]() mutable {
+    PinFromEnv(true);
     for (size_t i = 0; i < count; ++i) {
       for (uint32_t j = 0; j < kImpls; ++j) {
         const uint32_t k = static_cast<uint32_t>((i + j) % kImpls);
