@@ -27,8 +27,9 @@ const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.2
 // the medians' ratio cannot: natively the idle-latency ratio of one build
 // moves by several percent from process to process, while within a process
 // the two implementations move together (bench/NOTES.md), so the runs'
-// ratios resolve a difference of half a percent where the ratio of the
-// runs' medians resolves a few percent. One run gives no interval.
+// ratios resolve a difference of about a percent over 15 runs (half a
+// percent over 30) where the ratio of the runs' medians resolves a few
+// percent. One run gives no interval.
 export function pairedRatio(ours, theirs) {
   if (ours.length !== theirs.length || ours.length === 0) {
     throw new RangeError(`pairedRatio: ${ours.length} runs against ${theirs.length}`);
