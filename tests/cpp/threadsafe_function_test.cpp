@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "allocation_hooks.hpp"
 #include "anythread/anythread.hpp"
 
 namespace anythread {
@@ -813,6 +815,78 @@ TEST_F(TsfnTest, EveryKindOfCallSurvivesRingGrowthDeliveryAndDrops) {
         EXPECT_EQ(r.calls[i][1].AsString(), make(i));
       }
     }
+  }
+}
+
+// The producer path allocates nothing per call for payloads of up to 64
+// bytes (issue #5's goal): a fire-and-forget call's payload is moved into
+// the queue's ring in place. One producer thread makes three rounds of
+// kCalls calls, the JS thread draining between them. A bounded queue's
+// rings are allocated at its bound, so no round allocates; an unbounded
+// queue's two rings (the producers' and the drain's trade places at each
+// drain) grow in the first two rounds and never shrink, so the third
+// allocates nothing. Each round's first call finds the queue idle and
+// rings (the fake doorbell allocates a task, as a real one may: once per
+// wake-up, not per call), so it is made before counting starts.
+template <typename P>
+void ExpectNoAllocationPerCall(Env env, FakeRuntime& rt, size_t max_queue_size,
+                               P (*make)(int), size_t args) {
+  constexpr int kCalls = 1024;
+  constexpr int kRounds = 3;
+  Recorder r;
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = max_queue_size;
+  auto t = ThreadsafeFunction<P, ErrorStrategy::kFatal>::Create(env, r.fn(), options).value();
+  std::promise<void> drained[kRounds];
+  std::promise<size_t> filled[kRounds];
+  size_t counted[kRounds];
+  std::thread producer([&] {
+    for (int round = 0; round < kRounds; ++round) {
+      if (round > 0) drained[round - 1].get_future().wait();
+      counted[round] = kCalls;  // Stays so if a call fails.
+      if (t.Call(make(round * kCalls)) == Status::kOk) {  // Rings.
+        AllocationCounter counter;
+        int i = 1;
+        while (i < kCalls && t.Call(make(round * kCalls + i)) == Status::kOk) ++i;
+        if (i == kCalls) counted[round] = counter.count();
+      }
+      filled[round].set_value(t.Counts().accepted);
+    }
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    EXPECT_EQ(filled[round].get_future().get(), static_cast<size_t>((round + 1) * kCalls));
+    rt.RunPending();
+    drained[round].set_value();
+  }
+  producer.join();
+  const std::string what = std::to_string(sizeof(P)) + "-byte payload, max_queue_size " +
+                           std::to_string(max_queue_size);
+  for (int round = max_queue_size == 0 ? 2 : 0; round < kRounds; ++round) {
+    EXPECT_EQ(counted[round], 0u) << what << ", round " << round + 1;
+  }
+  // Every call arrived, in order, with its whole payload.
+  ASSERT_EQ(r.calls.size(), static_cast<size_t>(kRounds * kCalls)) << what;
+  for (int i = 0; i < kRounds * kCalls; i += 97) {
+    ASSERT_EQ(r.calls[i].size(), args) << what;
+    for (size_t a = 0; a < args; ++a) {
+      EXPECT_EQ(r.calls[i][a].AsNumber(), static_cast<double>(i + a)) << what << ", call " << i;
+    }
+  }
+}
+
+using Payload16 = Spread<double, double>;
+using Payload64 = Spread<double, double, double, double, double, double, double, double>;
+static_assert(sizeof(Payload16) == 16 && sizeof(Payload64) == 64, "payload sizes");
+
+TEST_F(TsfnTest, TheProducerPathAllocatesNothingPerCallForPayloadsUpTo64Bytes) {
+  for (size_t max_queue_size : {size_t{0}, size_t{1024}}) {
+    ExpectNoAllocationPerCall<uint32_t>(
+        env, rt, max_queue_size, [](int i) { return static_cast<uint32_t>(i); }, 1);
+    ExpectNoAllocationPerCall<Payload16>(
+        env, rt, max_queue_size, [](int i) { return Payload16(i, i + 1); }, 2);
+    ExpectNoAllocationPerCall<Payload64>(
+        env, rt, max_queue_size,
+        [](int i) { return Payload64(i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7); }, 8);
   }
 }
 

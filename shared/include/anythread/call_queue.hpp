@@ -160,14 +160,20 @@ class CallQueue {
         owned_(new OwnedStripe[stripe_count_]),
         owner_(std::this_thread::get_id()),
         doorbell_(doorbell) {
-    // A bounded queue's ring starts at its bound (up to 4096 items), so the
-    // producers never grow it; an unbounded queue's stripes grow on first
-    // use (most functions are called from few threads).
+    // A bounded queue's two rings (the producers' and the drain's, which
+    // trade places at each drain) both start at its bound, up to 4096
+    // items, so producers never grow them: no allocation on their path,
+    // from the first call on. (The drain's once started at 64 items, and
+    // the producers grew it after the first drains handed it to them.)
+    // Larger bounds grow on first use, to the bound at most; an unbounded
+    // queue's stripes grow on first use (most functions are called from
+    // few threads), and a ring never shrinks.
     if (max_queue_size != 0) {
       stripes_[0].mutex.UseMutex();  // Contended by design (stripe_lock.hpp).
-      RingQueue<Item> ring(max_queue_size <= 4096 ? max_queue_size : 64);
+      const size_t start = max_queue_size <= 4096 ? max_queue_size : 64;
+      RingQueue<Item> ring(start);
       stripes_[0].queue.swap(ring);
-      RingQueue<Item> taken(64);
+      RingQueue<Item> taken(start);
       owned_[0].taken.swap(taken);
     }
     runs_.reserve(stripe_count_);
