@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,27 +28,59 @@
 #endif
 
 // Allocation counter: counts operator new on threads that opted in (the
-// producers), to show the producer path allocates nothing per call.
+// producers), to show the producer path allocates nothing per call. Every
+// form is replaced: the queue's rings grow through the aligned nothrow one,
+// and natively a form left out is not merely uncounted but the C++
+// library's own (this module is loaded with its symbols local, so the
+// library's forms do not call these).
 namespace {
 thread_local bool t_counting = false;
 std::atomic<uint64_t> g_allocations{0};
+
+void* CountedAllocate(size_t size, size_t align) {
+  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (size == 0) size = 1;
+  if (align <= alignof(std::max_align_t)) return std::malloc(size);
+  return std::aligned_alloc(align, (size + align - 1) / align * align);
+}
+void* CountedAllocateOrDie(size_t size, size_t align) {
+  if (void* p = CountedAllocate(size, align)) return p;
+  std::abort();  // Built without exceptions: no bad_alloc.
+}
 }  // namespace
 
-void* operator new(size_t size) {
-  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  std::abort();
+void* operator new(size_t n) { return CountedAllocateOrDie(n, 0); }
+void* operator new[](size_t n) { return CountedAllocateOrDie(n, 0); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return CountedAllocate(n, 0); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return CountedAllocate(n, 0); }
+void* operator new(size_t n, std::align_val_t a) {
+  return CountedAllocateOrDie(n, static_cast<size_t>(a));
 }
-void* operator new(size_t size, std::align_val_t align) {
-  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  size_t a = static_cast<size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
-  std::abort();
+void* operator new[](size_t n, std::align_val_t a) {
+  return CountedAllocateOrDie(n, static_cast<size_t>(a));
 }
+void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return CountedAllocate(n, static_cast<size_t>(a));
+}
+void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return CountedAllocate(n, static_cast<size_t>(a));
+}
+// Every form above allocates with malloc or aligned_alloc: free() matches.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace {
 
@@ -165,25 +198,76 @@ Value AnythreadQueueAll(const CallbackInfo& info) {
   return Value::Number(env, static_cast<double>(allocations));
 }
 
-// (cb, calls): steady-state producer allocations: a bounded queue (so its
-// ring never grows) with a producer calling `calls` times.
+// Steady-state producer allocations, as a producer streaming into a bounded
+// queue (max_queue_size 1024) meets them: three rounds of `calls` calls (up
+// to the bound), the JS thread draining each round before the next (the
+// queue's rings trade places at each drain). Counts the producer's heap
+// allocations per round, every call of it included (the first finds the
+// queue idle and rings). Resolves with the three counts.
+template <typename P, typename Make>
+Value SteadyAllocations(Env env, const Value& cb, size_t calls, Make make) {
+  constexpr int kRounds = 3;
+  ThreadsafeFunctionOptions options;
+  options.max_queue_size = 1024;
+  auto tsfn = ThreadsafeFunction<P, ErrorStrategy::kFatal>::Create(env, cb, options);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  Value promise;
+  auto deferred = Deferred<std::vector<double>>::Create(env, &promise);
+  if (!deferred.ok()) return ThrowError(env, ErrorKind::kError, deferred.error());
+  std::thread([f = std::move(tsfn).value(), d = std::move(deferred).value(),
+               calls = std::min<size_t>(calls, 1024), make]() mutable {
+    std::vector<double> counts;
+    for (int round = 0; round < kRounds; ++round) {
+      size_t refused = 0;
+      t_counting = true;
+      const uint64_t before = g_allocations.load();
+      for (size_t i = 0; i < calls; ++i) {
+        if (f.Call(make(i)) != Status::kOk) ++refused;
+      }
+      const uint64_t allocations = g_allocations.load() - before;
+      t_counting = false;
+      if (refused != 0) {
+        d.Reject(Error("Unexpected", std::to_string(refused) + " calls refused"));
+        return;
+      }
+      counts.push_back(static_cast<double>(allocations));
+      while (f.Counts().delivered < (round + 1) * calls) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    d.Resolve(std::move(counts));
+  }).detach();
+  return promise;
+}
+
+using Payload16 = Spread<double, double>;
+using Payload64 = Spread<double, double, double, double, double, double, double, double>;
+static_assert(sizeof(Payload16) == 16 && sizeof(Payload64) == 64, "payload sizes");
+
+// (cb, calls, payloadBytes): SteadyAllocations with a payload of 4 bytes (a
+// uint32_t: one argument), 16 or 64 (2 or 8 doubles: that many arguments).
 Value AnythreadSteadyAllocations(const CallbackInfo& info) {
   Env env = info.env();
   if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
-  ThreadsafeFunctionOptions options;
-  options.max_queue_size = 1024;
-  auto tsfn = ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>::Create(env, info[0], options);
-  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
-  size_t calls = std::min<size_t>(Count(info, 1), 1024);
-  uint64_t allocations = 0;
-  std::thread([&, f = tsfn.value()]() mutable {
-    t_counting = true;
-    uint64_t before = g_allocations.load();
-    for (size_t i = 0; i < calls; ++i) (void)f.Call(static_cast<uint32_t>(i));
-    allocations = g_allocations.load() - before;
-    t_counting = false;
-  }).join();
-  return Value::Number(env, static_cast<double>(allocations));
+  size_t calls = Count(info, 1);
+  const double bytes = info[2].IsNumber() ? info[2].AsNumber() : 0;
+  if (bytes == 4) {
+    return SteadyAllocations<uint32_t>(env, info[0], calls,
+                                       [](size_t i) { return static_cast<uint32_t>(i); });
+  }
+  if (bytes == 16) {
+    return SteadyAllocations<Payload16>(env, info[0], calls, [](size_t i) {
+      const double x = static_cast<double>(i);
+      return Payload16(x, x);
+    });
+  }
+  if (bytes == 64) {
+    return SteadyAllocations<Payload64>(env, info[0], calls, [](size_t i) {
+      const double x = static_cast<double>(i);
+      return Payload64(x, x, x, x, x, x, x, x);
+    });
+  }
+  return ThrowError(env, ErrorKind::kRangeError, "InvalidArg", "payloadBytes must be 4, 16 or 64");
 }
 
 Value Now(const CallbackInfo& info) { return Value::Number(info.env(), NowMs()); }

@@ -169,6 +169,7 @@ const fmt = (r) => {
   if (r.unit === 'us') return `${r.median.toFixed(1)} µs (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
   if (r.unit === 'bytes') return `${(r.median / 2 ** 20).toFixed(0)} MiB`;
   if (r.unit === 'bytes/call') return `${r.median.toFixed(1)} B (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
+  if (r.runs > 1) return `${r.median.toFixed(4)} (${r.min.toFixed(4)}–${r.max.toFixed(4)})`;
   return `${r.median.toFixed(4)}`;
 };
 
@@ -180,6 +181,13 @@ function find(records, scenario, backend, impl, producers) {
 function table(records, scenario, backend) {
   const rows = records.filter((r) => r.scenario === scenario && r.backend === backend);
   if (!rows.length) return '';
+  // Records of one implementation by payload size (allocations) get a
+  // payload column, and compare with no other implementation.
+  if (rows.some((r) => r.payloadBytes !== undefined)) {
+    const lines = ['| impl | producers | payload | median (min–max) over rounds |', '| --- | --- | --- | --- |'];
+    for (const r of rows) lines.push(`| ${r.impl} | ${r.producers} | ${r.payloadBytes} bytes | ${fmt(r)} |`);
+    return lines.join('\n');
+  }
   const lines = ['| impl | producers | median (min–max) | anythread / impl |', '| --- | --- | --- | --- |'];
   for (const r of rows) {
     const ours = find(records, scenario, backend, 'anythread', r.producers) ??
@@ -247,8 +255,11 @@ function targets(records) {
     if (bp) check(`${backend}, backpressure: stalled runs of anythread`, bp.stalledRuns, 0, false);
   }
   for (const backend of ['native', 'wasm', 'wasm-chromium']) {
-    const a = find(records, 'allocations-steady', backend, 'anythread');
-    if (a) check(`${backend}, producer-path heap allocations per call (steady state)`, a.median, 0.01, false);
+    // Every round counts: the largest of them is held to the goal.
+    for (const a of records.filter((r) => r.scenario === 'allocations-steady' && r.backend === backend)) {
+      check(`${backend}, producer-path heap allocations per call (steady state, ${a.payloadBytes}-byte payload; most in a round)`,
+        a.max, 0.01, false);
+    }
   }
   return ['| target | measured | goal | verdict |', '| --- | --- | --- | --- |', ...out].join('\n');
 }
@@ -284,7 +295,7 @@ const sections = [
   ['Backpressure (c): max_queue_size 1024, blocking calls, 2 producers', 'backpressure'],
   ['Memory (d): resident memory per queued call, 1,000,000 calls queued before the JS thread drains', 'memory-queued'],
   ['Memory (d): peak resident set of the process (in Chromium, of the page\'s renderer)', 'memory-peak-rss'],
-  ['Heap allocations per call on the producer path, steady state (bounded queue, 1024 calls)', 'allocations-steady'],
+  ['Heap allocations per call on the producer path, steady state (bounded queue of 1024; three rounds of 1024 calls, drained between rounds)', 'allocations-steady'],
   ['Heap allocations per call on the producer path, 1,000,000 calls into an unbounded queue (ring growth)', 'allocations-unbounded'],
 ];
 let md = `# Benchmark results

@@ -257,6 +257,23 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
   return latencyRecords(backend, names, p50s, p99s, log);
 }
 
+// Producer-path heap allocations per call in steady state, for payloads of
+// 4, 16 and 64 bytes: a bounded queue (1024) takes three rounds of 1024
+// calls, drained between rounds (anythreadSteadyAllocations). One record
+// per payload size, its runs the rounds' allocations per call.
+export async function steadyAllocations({ m, backend, log }) {
+  const out = [];
+  for (const payloadBytes of [4, 16, 64]) {
+    const counts = await m.anythreadSteadyAllocations(() => {}, 1024, payloadBytes);
+    out.push({
+      ...record('allocations-steady', backend, 'anythread', 1, 'allocs/call', counts.map((c) => c / 1024)),
+      payloadBytes,
+    });
+    log?.(`${backend} allocations, ${payloadBytes}-byte payload: ${counts.join(', ')} in three rounds of 1024 steady calls`);
+  }
+  return out;
+}
+
 // (c) backpressure: max_queue_size 1024, blocking calls, 2 producers.
 export async function backpressure({ backend, impls, runs = 3, total = TOTAL, log }) {
   const out = [];

@@ -1,9 +1,10 @@
-// Scenario: the benchmark's latency statistics: quantiles on a coarse clock
-// (Chromium's performance.now() moves in 5 us steps) and the within-run
-// ratio to a baseline with its interval. Pure JS, no backend: Node only.
+// Scenario: the benchmark's statistics: quantiles on a coarse clock
+// (Chromium's performance.now() moves in 5 us steps), the within-run
+// ratio to a baseline with its interval, and the steady-state allocation
+// records. Pure JS, no backend (a module stands in): Node only.
 import { describe, expect, test } from 'vitest';
 // @ts-expect-error: a plain ES module without types
-import { clockStep, latencyRecords, pairedRatio, quantile } from '../bench/scenarios.mjs';
+import { clockStep, latencyRecords, pairedRatio, quantile, steadyAllocations } from '../bench/scenarios.mjs';
 
 describe('bench quantile', () => {
   test('on a fine clock (step 0) it is the order statistic', () => {
@@ -107,5 +108,23 @@ describe('bench pairedRatio', () => {
     expect(records[0].paired).toMatchObject({ vs: 'base', mean: 1.05, runs: 2, below1: 0 });
     expect(records[1].paired).toMatchObject({ vs: 'base', mean: 0.9, below1: 1 });
     expect(records[2].paired).toBeUndefined();
+  });
+  test('steadyAllocations makes one record per payload size, its runs the rounds', async () => {
+    const asked: number[][] = [];
+    const m = {
+      anythreadSteadyAllocations: async (_cb: unknown, calls: number, bytes: number) => {
+        asked.push([calls, bytes]);
+        return bytes === 16 ? [0, 2048, 0] : [0, 0, 0];
+      },
+    };
+    const records = await steadyAllocations({ m, backend: 'wasm' });
+    expect(asked).toEqual([[1024, 4], [1024, 16], [1024, 64]]);
+    expect(records.map((r: { payloadBytes: number }) => r.payloadBytes)).toEqual([4, 16, 64]);
+    expect(records[0]).toMatchObject({
+      scenario: 'allocations-steady', backend: 'wasm', impl: 'anythread', producers: 1,
+      unit: 'allocs/call', median: 0, max: 0, runs: 3,
+    });
+    // A round that allocated shows in the maximum (the target's figure).
+    expect(records[1]).toMatchObject({ median: 0, min: 0, max: 2, runs: 3 });
   });
 });

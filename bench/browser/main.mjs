@@ -2,7 +2,7 @@
 // baselines in this page; results go to window.__benchResults.
 import { loadModule } from 'anythread';
 import factory from '../dist/web/anythread_bench.mjs';
-import { backpressure, latency, record, throughput, timeUntilSeen, TOTAL, warmUp } from '../scenarios.mjs';
+import { backpressure, latency, record, steadyAllocations, throughput, timeUntilSeen, TOTAL, warmUp } from '../scenarios.mjs';
 
 const params = new URLSearchParams(location.search);
 const quick = params.has('quick');
@@ -163,8 +163,7 @@ async function main() {
       log,
     })),
   ];
-  const steady = m.anythreadSteadyAllocations(() => {}, 1024);
-  records.push(record('allocations-steady', backend, 'anythread', 1, 'allocs/call', [steady / 1024]));
+  records.push(...(await steadyAllocations({ m, backend, log })));
   window.__benchResults = records;
 }
 
