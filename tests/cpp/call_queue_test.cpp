@@ -207,6 +207,23 @@ struct Maker {
   }
 };
 
+// PushMany(n, ..., kBlocking) on a producer thread of its own; Join()
+// returns its status, then `pushed` and `make.made` say what it queued.
+struct BlockingPushMany {
+  Maker make{0, {}};
+  size_t pushed = 0;
+  std::atomic<int> status{-1};
+  std::thread producer;  // Last: it starts once the fields above exist.
+  BlockingPushMany(CallQueue<int>& queue, size_t n)
+      : producer([this, &queue, n] {
+          status = static_cast<int>(queue.PushMany(n, make(), CallMode::kBlocking, &pushed));
+        }) {}
+  Status Join() {
+    producer.join();
+    return static_cast<Status>(status.load());
+  }
+};
+
 TEST(CallQueue, PushManyQueuesABlockInOrderWithOneRing) {
   Fixture f(0);
   ASSERT_EQ(f.Push(-1), Status::kOk);  // The handed-over call goes first.
@@ -255,12 +272,7 @@ TEST(CallQueue, PushManyNonBlockingQueuesWhatFitsAndMakesNothingElse) {
 
 TEST(CallQueue, PushManyBlockingWaitsForRoomAsOftenAsItNeeds) {
   Fixture f(3);
-  std::atomic<int> status{-1};
-  size_t pushed = 0;
-  Maker make{0, {}};
-  std::thread producer([&] {
-    status = static_cast<int>(f.queue.PushMany(20, make(), CallMode::kBlocking, &pushed));
-  });
+  BlockingPushMany p(f.queue, 20);
   // The producer rings before each wait for room: every drain it needs is
   // rung for (a lost wake-up fails WaitRing).
   while (f.delivered.size() < 20) {
@@ -268,13 +280,12 @@ TEST(CallQueue, PushManyBlockingWaitsForRoomAsOftenAsItNeeds) {
     f.Drain();
     EXPECT_LE(f.delivered.size(), 20u);
   }
-  producer.join();
-  EXPECT_EQ(static_cast<Status>(status.load()), Status::kOk);
-  EXPECT_EQ(pushed, 20u);
+  EXPECT_EQ(p.Join(), Status::kOk);
+  EXPECT_EQ(p.pushed, 20u);
   std::vector<int> expected;
   for (int i = 0; i < 20; ++i) expected.push_back(i);
   EXPECT_EQ(f.delivered, expected);
-  EXPECT_EQ(make.made.size(), 20u);
+  EXPECT_EQ(p.make.made.size(), 20u);
 }
 
 TEST(CallQueue, PushManyBlockingOnTheOwnerThreadQueuesWhatFitsThenWouldDeadlock) {
@@ -308,18 +319,12 @@ TEST(CallQueue, PushManyRefusesBadModesAndClosedQueuesWithoutMakingAnything) {
 
 TEST(CallQueue, PushManyBlockedWakesOnAbortWithClosingAndWhatItQueuedIsDropped) {
   Fixture f(2);
-  std::atomic<int> status{-1};
-  size_t pushed = 0;
-  Maker make{0, {}};
-  std::thread producer([&] {
-    status = static_cast<int>(f.queue.PushMany(5, make(), CallMode::kBlocking, &pushed));
-  });
+  BlockingPushMany p(f.queue, 5);
   while (f.queue.blocked_producers() == 0) std::this_thread::yield();
   EXPECT_EQ(f.queue.Abort(), Status::kOk);
-  producer.join();
-  EXPECT_EQ(static_cast<Status>(status.load()), Status::kClosing);
-  EXPECT_EQ(pushed, 2u);
-  EXPECT_EQ(make.made.size(), 2u);
+  EXPECT_EQ(p.Join(), Status::kClosing);
+  EXPECT_EQ(p.pushed, 2u);
+  EXPECT_EQ(p.make.made.size(), 2u);
   f.Drain();
   EXPECT_TRUE(f.delivered.empty());
   EXPECT_EQ(f.queue.counts().dropped, 2u);
