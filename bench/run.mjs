@@ -2,6 +2,8 @@
 // backend in Node and the wasm backend in headless Chromium, each against its
 // baselines in the same run; writes bench/results.json and bench/RESULTS.md.
 // `--quick`: tiny sizes, one run each, results printed only (a smoke test).
+// `--render`: no run; RESULTS.md written again from the committed
+// results.json and the current BOUNDS.md (after an edit of either's prose).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,7 @@ import { record, throughput, TOTAL } from './scenarios.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
+const render = process.argv.includes('--render');
 const log = (line) => process.stderr.write(`${line}\n`);
 
 function runNodeBackend(backend) {
@@ -169,8 +172,11 @@ const fmt = (r) => {
   if (r.unit === 'us') return `${r.median.toFixed(1)} µs (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
   if (r.unit === 'bytes') return `${(r.median / 2 ** 20).toFixed(0)} MiB`;
   if (r.unit === 'bytes/call') return `${r.median.toFixed(1)} B (${r.min.toFixed(1)}–${r.max.toFixed(1)})`;
-  if (r.runs > 1) return `${r.median.toFixed(4)} (${r.min.toFixed(4)}–${r.max.toFixed(4)})`;
-  return `${r.median.toFixed(4)}`;
+  // Allocations per call: a ring's few growths over a million calls show
+  // as such (0.000023), not as 0.0000.
+  const n = (x) => (x > 0 && x < 0.001 ? x.toPrecision(2) : x.toFixed(4));
+  if (r.runs > 1) return `${n(r.median)} (${n(r.min)}–${n(r.max)})`;
+  return n(r.median);
 };
 
 function find(records, scenario, backend, impl, producers) {
@@ -273,20 +279,25 @@ function emccVersion() {
   }
 }
 
-const records = [];
-records.push(...(await runNodeBackend('native')));
-records.push(...(await runNodeBackend('wasm')));
-const browser = await runBrowser();
-records.push(...browser.records);
+let records = [];
+let env;
+if (render) {
+  ({ env, records } = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8')));
+} else {
+  records.push(...(await runNodeBackend('native')));
+  records.push(...(await runNodeBackend('wasm')));
+  const browser = await runBrowser();
+  records.push(...browser.records);
 
-const cpus = os.cpus();
-const env = {
-  date: new Date().toISOString(),
-  machine: `${cpus[0]?.model ?? 'unknown CPU'} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
-  node: process.version,
-  chromium: browser.version,
-  emscripten: emccVersion(),
-};
+  const cpus = os.cpus();
+  env = {
+    date: new Date().toISOString(),
+    machine: `${cpus[0]?.model ?? 'unknown CPU'} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+    node: process.version,
+    chromium: browser.version,
+    emscripten: emccVersion(),
+  };
+}
 
 const sections = [
   ['Throughput (a): 1,000,000 calls in total, the callback only counts', 'throughput'],
@@ -337,6 +348,6 @@ if (quick) {
   log(`bench --quick: ${records.length} records, all scenarios ran; ${md.split('\n').length} lines of tables made, not written.`);
   process.exit(0);
 }
-fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify({ env, records }, null, 2)}\n`);
+if (!render) fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify({ env, records }, null, 2)}\n`);
 fs.writeFileSync(path.join(here, 'RESULTS.md'), md);
-log('wrote bench/results.json and bench/RESULTS.md');
+log(render ? 'rendered bench/RESULTS.md from bench/results.json' : 'wrote bench/results.json and bench/RESULTS.md');
