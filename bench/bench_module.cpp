@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -29,58 +28,18 @@
 
 // Allocation counter: counts operator new on threads that opted in (the
 // producers), to show the producer path allocates nothing per call. Every
-// form is replaced: the queue's rings grow through the aligned nothrow one,
-// and natively a form left out is not merely uncounted but the C++
-// library's own (this module is loaded with its symbols local, so the
-// library's forms do not call these).
+// form is replaced (the core tests' replacement, shared).
+#include "../tests/cpp/replaced_operator_new.hpp"
+
 namespace {
 thread_local bool t_counting = false;
 std::atomic<uint64_t> g_allocations{0};
-
-void* CountedAllocate(size_t size, size_t align) {
-  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  if (align <= alignof(std::max_align_t)) return std::malloc(size);
-  return std::aligned_alloc(align, (size + align - 1) / align * align);
-}
-void* CountedAllocateOrDie(size_t size, size_t align) {
-  if (void* p = CountedAllocate(size, align)) return p;
-  std::abort();  // Built without exceptions: no bad_alloc.
-}
 }  // namespace
 
-void* operator new(size_t n) { return CountedAllocateOrDie(n, 0); }
-void* operator new[](size_t n) { return CountedAllocateOrDie(n, 0); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return CountedAllocate(n, 0); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return CountedAllocate(n, 0); }
-void* operator new(size_t n, std::align_val_t a) {
-  return CountedAllocateOrDie(n, static_cast<size_t>(a));
+void* ReplacedAllocate(size_t size, size_t align) noexcept {
+  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return AllocateAligned(size, align);
 }
-void* operator new[](size_t n, std::align_val_t a) {
-  return CountedAllocateOrDie(n, static_cast<size_t>(a));
-}
-void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAllocate(n, static_cast<size_t>(a));
-}
-void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAllocate(n, static_cast<size_t>(a));
-}
-// Every form above allocates with malloc or aligned_alloc: free() matches.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace {
 
