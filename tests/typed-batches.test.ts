@@ -68,6 +68,31 @@ describe.each(backends)('%s', (backend) => {
     });
   });
 
+  // Calls with a consumer (CallWithReturnValue, CallAsync) come in batches
+  // of their own, so the callback always gets a batch and each consumer
+  // the callback's result for its call; an error comes alone, as the
+  // error argument. In order, kept or lent.
+  test.each([false, true])('calls with consumers still arrive in batches (lent: %s)', async (lend) => {
+    const m = await reliability(backend);
+    const seen: unknown[] = [];
+    const results = await m.batchedWithConsumers((err, batch) => {
+      if (err) {
+        seen.push(`error ${err.message}`);
+        return undefined;
+      }
+      expect(batch).toBeInstanceOf(Uint32Array);
+      const values = Array.from(batch!);
+      seen.push(values);
+      return values.length === 1 ? values[0] * 10 : -3;
+    }, { lend });
+    // 4 and 5 may come in one batch or two, as the drains fall.
+    const flat = seen.flatMap((s) => (typeof s === 'string' ? [s] : s.map(String)));
+    expect(flat).toEqual(['1', '2', 'error three', '4', '5', '6']);
+    expect(seen).toContainEqual([2]);
+    expect(seen).toContainEqual([6]);
+    expect(results).toEqual([20, 60]);
+  });
+
   test('a payload type that is not numeric cannot be batched, and bad options are refused', async () => {
     const m = await reliability(backend);
     const cb = () => {};

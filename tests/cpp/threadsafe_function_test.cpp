@@ -759,6 +759,62 @@ TEST_F(TsfnTest, ErrorsAndConsumersAmidNumbersKeepTheirOrder) {
   EXPECT_EQ(order, std::vector<std::string>{"consumer"});
 }
 
+// Batched delivery: every value reaches the callback in a batch, whatever
+// the call. One with a consumer comes in a batch of its own (the consumer
+// gets the callback's result for that call alone); an error comes alone,
+// as the callback's error argument (CalleeHandled). Order is kept. Kept
+// and lent batches alike.
+TEST_F(TsfnTest, BatchedCallsWithConsumersArriveInBatchesOfTheirOwn) {
+  for (bool lend : {false, true}) {
+    SCOPED_TRACE(lend ? "lent" : "kept");
+    Recorder r;
+    std::vector<std::vector<double>> batches;  // Each batch, read while it was lent.
+    r.reply = [&](Env env, const std::vector<Value>& args) {
+      std::vector<double> seen;
+      if (args.size() == 2) {
+        for (uint32_t i = 0; i < args[1].Length(); ++i) seen.push_back(args[1].Get(i).AsNumber());
+      }
+      batches.push_back(seen);
+      return CallOutcome{false, Value::Number(env, seen.size() == 1 ? seen[0] * 10 : -1)};
+    };
+    ThreadsafeFunctionOptions options;
+    options.batched = true;
+    options.lend_batches = lend;
+    auto t = ThreadsafeFunction<uint32_t>::Create(env, r.fn(), options).value();
+    std::vector<double> results;
+    ASSERT_EQ(t.Call(1), Status::kOk);
+    ASSERT_EQ(t.CallWithReturnValue<double>(2, CallMode::kNonBlocking,
+                                            [&](Result<double> v) {
+                                              results.push_back(v.ok() ? v.value() : -2);
+                                            }),
+              Status::kOk);
+    ASSERT_EQ(t.Call(Result<uint32_t>(Error("E", "three"))), Status::kOk);
+    ASSERT_EQ(t.Call(4), Status::kOk);
+    ASSERT_EQ(t.Call(5), Status::kOk);
+    Future<double> awaited = t.CallAsync<double>(6);
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), 5u);
+    for (size_t c : {0, 1, 3, 4}) {
+      ASSERT_EQ(r.calls[c].size(), 2u) << c;
+      EXPECT_TRUE(r.calls[c][0].IsNull()) << c;
+      EXPECT_TRUE(r.calls[c][1].IsArray()) << c;
+      EXPECT_EQ(r.calls[c][1].data()->s, "Uint32Array") << c;
+      // A lent batch is given back once its callback returned.
+      if (lend) {
+        EXPECT_EQ(r.calls[c][1].Length(), 0u) << c;
+      }
+    }
+    ASSERT_EQ(r.calls[2].size(), 1u);
+    EXPECT_EQ(r.calls[2][0].Get("message").AsString(), "three");
+    EXPECT_EQ(batches, (std::vector<std::vector<double>>{{1}, {2}, {}, {4, 5}, {6}}));
+    EXPECT_EQ(results, std::vector<double>{20});
+    ASSERT_TRUE(awaited.ready());
+    Result<double> got = awaited.Wait();
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got.value(), 60);
+  }
+}
+
 // Every kind of queued call (a plain value, an error, a value with a
 // consumer, an error with a consumer) keeps its value, error and consumer
 // through ring growth (which moves items) and delivery, and is destroyed

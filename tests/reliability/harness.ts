@@ -91,6 +91,14 @@ export interface ReliabilityModule {
     callback: (batch: ArrayBufferView) => void,
     options: { type: string; values: number[]; lend: boolean },
   ): number;
+  /** A batched CalleeHandled function of uint32_t that a thread feeds 1;
+   * 2 with a consumer; an Error ('three'); 4; 5; 6 awaited (CallAsync).
+   * Resolves with [the consumer's result, the awaited call's result]
+   * (-1 for an error, -2 when the consumer never ran). */
+  batchedWithConsumers(
+    callback: (err: Error | null, batch?: Uint32Array) => unknown,
+    options: { lend: boolean },
+  ): Promise<[number, number]>;
   /** One CallMany() of `values` into a function over `callback` (uint32_t
    * payloads, Fatal; batched: Uint32Array batches) with that bound, from the
    * JS thread or a thread of its own; then released. Resolves with the

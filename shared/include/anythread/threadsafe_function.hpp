@@ -61,7 +61,11 @@ struct ThreadsafeFunctionOptions {
   // array of the payload's own type up to 32 bits (uint8_t a Uint8Array,
   // int32_t an Int32Array, float a Float32Array), else a Float64Array
   // (double, 64-bit integers, long and size_t: detail::BatchElement). The
-  // array is the callback's to keep: new memory for every batch.
+  // array is the callback's to keep: new memory for every batch. A call
+  // with a consumer (CallWithReturnValue, CallAsync, CallSync) comes in a
+  // batch of its own, its consumer given the callback's result; an error
+  // (Call(Result<T>)) comes alone, as the error argument (CalleeHandled)
+  // or an uncaught exception (Fatal), as per-item delivery gives it.
   bool batched = false;
   // With batched: the array is lent for the callback's duration only. When
   // the callback returns, its buffer is detached (the array reads as empty
@@ -473,8 +477,24 @@ class TsfnState final : public DrainTarget,
   void Deliver(Env env, const Value& fn, CallItem<T>& item) {
     std::optional<Error> native_error;
     Args args;
+    std::optional<Value> lent;  // A batch of one lent to this call (see below).
     if (!item.has_value()) {
       native_error = std::move(*item.extra()->error);
+    } else if (batched_) {
+      // Batched (a numeric payload: Create checks): a call with a consumer
+      // comes in a batch of its own, so the callback always gets a batch
+      // and the consumer the callback's result for its call alone.
+      if constexpr (kNumericPayload<T>) {
+        using E = typename BatchElement<T>::type;
+        constexpr TypedArrayType kType = BatchElement<T>::kType;
+        batch_.assign(1, static_cast<E>(item.value()));
+        if (lend_) {
+          lent = LendTypedArray(env, kType, batch_.data(), 1);
+          args = Args{*lent};
+        } else {
+          args = Args{MakeTypedArray(env, kType, batch_.data(), 1)};
+        }
+      }
     } else {
       Result<Args> converted = Convert(env, item.value());
       if (converted.ok()) {
@@ -495,6 +515,7 @@ class TsfnState final : public DrainTarget,
       args.insert(args.begin(), Value::Null(env));
     }
     CallOutcome outcome = CallFunction(env, fn, args);
+    if (lent) EndLend(env, *lent);
     if (Completion* done = item.done()) {
       if (outcome.threw) {
         done->Threw(env, outcome.value);

@@ -668,6 +668,40 @@ Value TypedBatchExport(const CallbackInfo& info) {
   return Throw(env, ErrorKind::kRangeError, "options.type names no payload type: " + name);
 }
 
+// (callback, { lend }): a batched CalleeHandled function of uint32_t fed,
+// from a thread, 1; 2 with a consumer; an Error (message 'three'); 4; 5;
+// and 6 awaited (CallAsync). Resolves, once the awaited call settled, with
+// [what the consumer got, what the awaited call got] (-1 for an error).
+Value BatchedWithConsumersExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  Value lend = info[1].Get("lend");
+  if (!lend.IsBoolean()) return Throw(env, ErrorKind::kTypeError, "options.lend must be a boolean");
+  anythread::ThreadsafeFunctionOptions options;
+  options.batched = true;
+  options.lend_batches = lend.AsBool();
+  auto tsfn = anythread::ThreadsafeFunction<uint32_t>::Create(env, info[0], options);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  Value promise;
+  auto deferred = Deferred<std::vector<double>>::Create(env, &promise);
+  if (!deferred.ok()) return anythread::ThrowError(env, ErrorKind::kError, deferred.error());
+  std::thread([f = std::move(tsfn).value(), d = deferred.value()]() mutable {
+    auto consumed = std::make_shared<std::atomic<double>>(-2);  // -2: not run.
+    (void)f.Call(1);
+    (void)f.CallWithReturnValue<double>(2, CallMode::kBlocking, [consumed](Result<double> r) {
+      consumed->store(r.ok() ? r.value() : -1);
+    });
+    (void)f.Call(Result<uint32_t>(anythread::Error("E", "three")));
+    (void)f.Call(4);
+    (void)f.Call(5);
+    Result<double> awaited = f.CallAsync<double>(6).Wait();
+    f.Release();
+    // The consumer ran before the awaited call's callback (FIFO).
+    d.Resolve(std::vector<double>{consumed->load(), awaited.ok() ? awaited.value() : -1});
+  }).detach();
+  return promise;
+}
+
 Value CallManyExport(const CallbackInfo& info) {
   Env env = info.env();
   if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
@@ -804,6 +838,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
   m.Export("typedBatch", &TypedBatchExport);
+  m.Export("batchedWithConsumers", &BatchedWithConsumersExport);
   m.Export("callMany", &CallManyExport);
   m.Export("ticker", &TickerExport);
   m.Export("liveFunctions", &LiveFunctionsExport);
