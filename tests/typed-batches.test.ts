@@ -93,11 +93,46 @@ describe.each(backends)('%s', (backend) => {
     expect(results).toEqual([20, 60]);
   });
 
-  test('a payload type that is not numeric cannot be batched, and bad options are refused', async () => {
+  // Every other payload comes in an Array, one element per call: its one
+  // argument, or an array of its arguments (Spread). An error ends a batch
+  // and comes alone, as the error argument; order is kept.
+  test('strings arrive in arrays, an error alone between them', async () => {
+    const m = await reliability(backend);
+    const seen: unknown[] = [];
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const values = ['a', 'b', null, 'c', 'd', 'e'];
+    const accepted = m.valueBatch((err, batch) => {
+      seen.push(err ? { code: (err as Error & { code: string }).code, message: err.message } : batch);
+      if (seen.length === 3) resolve();
+    }, { values, spread: false });
+    expect(accepted).toBe(values.length);
+    await done;
+    expect(seen).toEqual([['a', 'b'], { code: 'Missing', message: 'no value at 2' }, ['c', 'd', 'e']]);
+    expect(Array.isArray(seen[0])).toBe(true);
+  });
+
+  test('bool, not a number, arrives in an Array of booleans', async () => {
+    const m = await reliability(backend);
+    const seen = await deliver(m, 'bool', [1, 0, 1], false);
+    expect(seen.name).toBe('Array');
+    expect(seen.values).toEqual([true, false, true]);
+  });
+
+  test('a payload of several arguments arrives as an array per call', async () => {
+    const m = await reliability(backend);
+    const batch = await new Promise<unknown>((resolve) => {
+      m.valueBatch((err, b) => resolve(err ?? b), { values: ['x', 'y', 'z'], spread: true });
+    });
+    expect(batch).toEqual([[0, 'x'], [1, 'y'], [2, 'z']]);
+  });
+
+  test('lending needs a typed array, and bad options are refused', async () => {
     const m = await reliability(backend);
     const cb = () => {};
-    expect(() => m.typedBatch(cb, { type: 'bool', values: [1], lend: false })).toThrow(
-      /Batched delivery needs a numeric payload/,
+    // bool is not numeric: its batches are arrays of values, which cannot be lent.
+    expect(() => m.typedBatch(cb, { type: 'bool', values: [1], lend: true })).toThrow(
+      /Lent batches need a numeric payload/,
     );
     expect(() => m.typedBatch(cb, { type: 'int128', values: [1], lend: false })).toThrow(RangeError);
     expect(() =>

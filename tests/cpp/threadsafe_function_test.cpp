@@ -731,13 +731,154 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
   }
 }
 
-TEST_F(TsfnTest, BatchedDeliveryNeedsANumericPayload) {
+// A batch of values is built before its one call: slow conversions end it
+// at the drain's time budget (checked every 16), and the rest come in
+// later drains, in order.
+TEST_F(TsfnTest, SlowConversionsEndABatchOfValuesAtTheTimeBudget) {
   Recorder r;
   ThreadsafeFunctionOptions options;
   options.batched = true;
-  auto s = ThreadsafeFunction<std::string>::Create(env, r.fn(), options);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, "InvalidArg");
+  auto t = ThreadsafeFunction<uint32_t>::Create(env, r.fn(), options,
+                                                [](Env env, uint32_t& v) -> Result<Args> {
+                                                  std::this_thread::sleep_for(1ms);
+                                                  return Args{Value::Number(env, v)};
+                                                })
+               .value();
+  const uint32_t total = 100;  // 100 ms of conversions.
+  for (uint32_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(i), Status::kOk);
+  ASSERT_TRUE(rt.RunOne());  // One wake-up: one batch of at most 16.
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_LE(r.calls[0][1].Length(), 16u);
+  rt.RunPending();
+  EXPECT_GE(r.calls.size(), 7u);
+  std::vector<double> seen;
+  for (auto& call : r.calls) {
+    for (uint32_t i = 0; i < call[1].Length(); ++i) seen.push_back(call[1].Get(i).AsNumber());
+  }
+  ASSERT_EQ(seen.size(), total);
+  for (uint32_t i = 0; i < total; ++i) EXPECT_EQ(seen[i], i);
+}
+
+// Payloads that are not plain numbers come in batches too: an Array, one
+// element per call (its one argument, or an array of its several), in
+// order, one JS call per drain. Lending stays for typed arrays.
+TEST_F(TsfnTest, OtherPayloadsArriveInArraysOfValues) {
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  {
+    Recorder r;
+    auto t = ThreadsafeFunction<std::string>::Create(env, r.fn(), options).value();
+    std::thread([&] {
+      for (const char* s : {"a", "b", "c"}) EXPECT_EQ(t.Call(s), Status::kOk);
+    }).join();
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), 1u);
+    ASSERT_EQ(r.calls[0].size(), 2u);
+    EXPECT_TRUE(r.calls[0][0].IsNull());
+    const Value& batch = r.calls[0][1];
+    ASSERT_TRUE(batch.IsArray());
+    EXPECT_EQ(batch.data()->s, "");  // A plain Array, not a typed one.
+    ASSERT_EQ(batch.Length(), 3u);
+    EXPECT_EQ(batch.Get(0u).AsString(), "a");
+    EXPECT_EQ(batch.Get(1u).AsString(), "b");
+    EXPECT_EQ(batch.Get(2u).AsString(), "c");
+  }
+  {
+    Recorder r;
+    using Pair = Spread<int, std::string>;
+    auto t = ThreadsafeFunction<Pair, ErrorStrategy::kFatal>::Create(env, r.fn(), options).value();
+    ASSERT_EQ(t.Call(Pair{1, "x"}), Status::kOk);
+    ASSERT_EQ(t.Call(Pair{2, "y"}), Status::kOk);
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), 1u);
+    ASSERT_EQ(r.calls[0].size(), 1u);
+    const Value& batch = r.calls[0][0];
+    ASSERT_EQ(batch.Length(), 2u);
+    EXPECT_EQ(batch.Get(0u).Get(0u).AsNumber(), 1);
+    EXPECT_EQ(batch.Get(0u).Get(1u).AsString(), "x");
+    EXPECT_EQ(batch.Get(1u).Get(0u).AsNumber(), 2);
+    EXPECT_EQ(batch.Get(1u).Get(1u).AsString(), "y");
+  }
+  {
+    // A numeric payload with a converter: an Array of what it converts to.
+    Recorder r;
+    auto t = ThreadsafeFunction<int>::Create(env, r.fn(), options,
+                                             [](Env env, int& n) -> Result<Args> {
+                                               return Args{Value::String(env, std::to_string(n))};
+                                             })
+                 .value();
+    ASSERT_EQ(t.Call(7), Status::kOk);
+    ASSERT_EQ(t.Call(8), Status::kOk);
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), 1u);
+    const Value& batch = r.calls[0][1];
+    ASSERT_EQ(batch.Length(), 2u);
+    EXPECT_EQ(batch.Get(0u).AsString(), "7");
+    EXPECT_EQ(batch.Get(1u).AsString(), "8");
+  }
+  Recorder r;
+  options.lend_batches = true;
+  auto lent = ThreadsafeFunction<std::string>::Create(env, r.fn(), options);
+  ASSERT_FALSE(lent.ok());
+  EXPECT_EQ(lent.error().code, "InvalidArg");
+}
+
+// In a batch of values, a call whose conversion fails ends the batch: the
+// calls before it arrive first, then its error alone (CalleeHandled: the
+// error argument; Fatal: uncaught, the callback skipped), then the calls
+// after it. Each payload is converted once; a consumer's call comes alone.
+TEST_F(TsfnTest, BatchesOfValuesKeepErrorsAndConsumersInOrder) {
+  ThreadsafeFunctionOptions options;
+  options.batched = true;
+  int conversions = 0;
+  auto convert = [&conversions](Env env, int& n) -> Result<Args> {
+    ++conversions;
+    if (n < 0) return Error("Negative", "negative " + std::to_string(n));
+    return Args{Value::Number(env, n)};
+  };
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    return CallOutcome{false, Value::Number(env, args.size() == 2 ? args[1].Length() : 0)};
+  };
+  auto t = ThreadsafeFunction<int>::Create(env, r.fn(), options, convert).value();
+  std::vector<double> consumed;
+  for (int n : {1, 2, -3, 4}) ASSERT_EQ(t.Call(n), Status::kOk);
+  ASSERT_EQ(t.CallWithReturnValue<double>(5, CallMode::kNonBlocking,
+                                          [&](Result<double> v) {
+                                            consumed.push_back(v.ok() ? v.value() : -1);
+                                          }),
+            Status::kOk);
+  ASSERT_EQ(t.Call(6), Status::kOk);
+  rt.RunPending();
+  EXPECT_EQ(conversions, 6);
+  // [1, 2]; the error; [4]; [5] (the consumer's, alone); [6].
+  ASSERT_EQ(r.calls.size(), 5u);
+  auto numbers = [](const Value& batch) {
+    std::vector<double> out;
+    for (uint32_t i = 0; i < batch.Length(); ++i) out.push_back(batch.Get(i).AsNumber());
+    return out;
+  };
+  EXPECT_EQ(numbers(r.calls[0][1]), (std::vector<double>{1, 2}));
+  ASSERT_EQ(r.calls[1].size(), 1u);
+  EXPECT_EQ(r.calls[1][0].Get("message").AsString(), "negative -3");
+  EXPECT_EQ(r.calls[1][0].Get("code").AsString(), "Negative");
+  EXPECT_EQ(numbers(r.calls[2][1]), (std::vector<double>{4}));
+  EXPECT_EQ(numbers(r.calls[3][1]), (std::vector<double>{5}));
+  EXPECT_EQ(numbers(r.calls[4][1]), (std::vector<double>{6}));
+  EXPECT_EQ(consumed, std::vector<double>{1});  // The length of its batch.
+
+  // Fatal: the error is uncaught and the callback skipped for it.
+  Recorder f;
+  auto fatal = ThreadsafeFunction<int, ErrorStrategy::kFatal>::Create(env, f.fn(), options, convert)
+                   .value();
+  for (int n : {1, -2, 3}) ASSERT_EQ(fatal.Call(n), Status::kOk);
+  const size_t uncaught = rt.uncaught.size();
+  rt.RunPending();
+  ASSERT_EQ(f.calls.size(), 2u);
+  EXPECT_EQ(numbers(f.calls[0][0]), (std::vector<double>{1}));
+  EXPECT_EQ(numbers(f.calls[1][0]), (std::vector<double>{3}));
+  ASSERT_EQ(rt.uncaught.size(), uncaught + 1);
+  EXPECT_EQ(rt.uncaught.back(), "negative -2");
 }
 
 TEST_F(TsfnTest, ErrorsAndConsumersAmidNumbersKeepTheirOrder) {

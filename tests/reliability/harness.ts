@@ -91,6 +91,15 @@ export interface ReliabilityModule {
     callback: (batch: ArrayBufferView) => void,
     options: { type: string; values: number[]; lend: boolean },
   ): number;
+  /** A batched CalleeHandled function of strings (spread: of
+   * Spread<uint32_t, std::string>, index and string); the JS thread queues
+   * one call per entry before anything drains (null: an Error, code
+   * 'Missing', message 'no value at <index>'), then releases it. Returns
+   * how many calls were accepted. */
+  valueBatch(
+    callback: (err: Error | null, batch?: unknown[]) => void,
+    options: { values: (string | null)[]; spread: boolean },
+  ): number;
   /** A batched CalleeHandled function of uint32_t that a thread feeds 1;
    * 2 with a consumer; an Error ('three'); 4; 5; 6 awaited (CallAsync).
    * Resolves with [the consumer's result, the awaited call's result]

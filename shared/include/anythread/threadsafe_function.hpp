@@ -56,21 +56,26 @@ struct ThreadsafeFunctionOptions {
   // do not wait for each other's lock.
   size_t max_queue_size = 0;
   bool weak = false;          // true: does not keep the event loop alive.
-  // Numeric payloads only: JS receives each drained batch as one typed
-  // array, (batch) or (null, batch), instead of one call per item: the
-  // array of the payload's own type up to 32 bits (uint8_t a Uint8Array,
-  // int32_t an Int32Array, float a Float32Array), else a Float64Array
-  // (double, 64-bit integers, long and size_t: detail::BatchElement). The
-  // array is the callback's to keep: new memory for every batch. A call
-  // with a consumer (CallWithReturnValue, CallAsync, CallSync) comes in a
-  // batch of its own, its consumer given the callback's result; an error
-  // (Call(Result<T>)) comes alone, as the error argument (CalleeHandled)
-  // or an uncaught exception (Fatal), as per-item delivery gives it.
+  // JS receives each drained batch in one call, (batch) or (null, batch),
+  // instead of one call per item. Numeric payloads without a converter
+  // come in a typed array: the payload's own type up to 32 bits (uint8_t a
+  // Uint8Array, int32_t an Int32Array, float a Float32Array), else a
+  // Float64Array (double, 64-bit integers, long and size_t:
+  // detail::BatchElement). Every other payload (strings, bool, tuples,
+  // Spread, a converter's arguments) comes in an Array, one element per
+  // call: its one argument, or an array of its arguments when it has
+  // several or none. The batch is the callback's to keep: new memory for
+  // every batch. A call with a consumer (CallWithReturnValue, CallAsync,
+  // CallSync) comes in a batch of its own, its consumer given the
+  // callback's result; an error (Call(Result<T>), or a converter's) comes
+  // alone, as the error argument (CalleeHandled) or an uncaught exception
+  // (Fatal), as per-item delivery gives it. Order is kept throughout.
   bool batched = false;
-  // With batched: the array is lent for the callback's duration only. When
-  // the callback returns, its buffer is detached (the array reads as empty
-  // from then on), and its memory serves later batches: no new memory per
-  // batch. A callback that needs values later copies them (batch.slice()).
+  // With batched, for typed arrays: the array is lent for the callback's
+  // duration only. When the callback returns, its buffer is detached (the
+  // array reads as empty from then on), and its memory serves later
+  // batches: no new memory per batch. A callback that needs values later
+  // copies them (batch.slice()).
   bool lend_batches = false;
   // JS thread, exactly once, when the function is finalized (or the
   // environment torn down). May be empty.
@@ -383,10 +388,63 @@ class TsfnState final : public DrainTarget,
           continue;
         }
       }
+      if (batched_ && items[i].plain()) {
+        i += DeliverValues(env, fn, items + i, n - i, start);
+        if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+          return i;
+        }
+        continue;
+      }
       Deliver(env, fn, items[i]);
       ++i;
     }
     return i;
+  }
+
+  // JS thread. Batched delivery of payloads that are not plain numbers (or
+  // that have a converter): a run of fire-and-forget calls goes to JS as
+  // one Array, each element what its call converts to (AsBatchValue). A
+  // conversion error ends the run: the batch so far first, then the error
+  // alone, as per-item delivery gives it (each payload is converted once).
+  // Returns how many items it delivered; it stops at the time budget
+  // (checked every 16 conversions of a batch begun at `start`).
+  size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
+                       std::chrono::steady_clock::time_point start) {
+    Value batch = Value::Array(env);
+    uint32_t length = 0;
+    std::optional<Error> failed;
+    size_t i = 0;
+    while (i < n && items[i].plain()) {
+      if (i > 0 && (i & 15) == 0 &&
+          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+        break;
+      }
+      Result<Args> converted = Convert(env, items[i].value());
+      ++i;
+      if (!converted.ok()) {
+        failed = converted.TakeError();
+        break;
+      }
+      Args args = std::move(converted).value();
+      batch.Set(length++, AsBatchValue(env, args));
+    }
+    if (length > 0) {
+      CallWithOne(env, fn, batch);
+      // Aborted by that callback: the failed call is not delivered (the
+      // queue drops it with the rest).
+      if (failed && queue_.AbortRequested()) return i - 1;
+    }
+    if (failed) DeliverError(env, fn, std::move(*failed), nullptr);
+    return i;
+  }
+
+  // JS thread. What a call is in a batch of values: its one argument, or an
+  // array of its arguments when it has none or several (Spread, NoArgs).
+  static Value AsBatchValue(Env env, const Args& args) {
+    if (args.size() == 1) return args[0];
+    Value list = Value::Array(env);
+    for (uint32_t k = 0; k < args.size(); ++k) list.Set(k, args[k]);
+    return list;
   }
 
   // JS thread. Calls fn(value), or fn(null, value) when CalleeHandled, with
@@ -480,10 +538,10 @@ class TsfnState final : public DrainTarget,
     std::optional<Value> lent;  // A batch of one lent to this call (see below).
     if (!item.has_value()) {
       native_error = std::move(*item.extra()->error);
-    } else if (batched_) {
-      // Batched (a numeric payload: Create checks): a call with a consumer
-      // comes in a batch of its own, so the callback always gets a batch
-      // and the consumer the callback's result for its call alone.
+    } else if (batched_ && NumbersInTypedArrays()) {
+      // Batched: a call with a consumer comes in a batch of its own, so the
+      // callback always gets a batch and the consumer the callback's result
+      // for its call alone.
       if constexpr (kNumericPayload<T>) {
         using E = typename BatchElement<T>::type;
         constexpr TypedArrayType kType = BatchElement<T>::kType;
@@ -497,26 +555,43 @@ class TsfnState final : public DrainTarget,
       }
     } else {
       Result<Args> converted = Convert(env, item.value());
-      if (converted.ok()) {
-        args = std::move(converted).value();
-      } else {
+      if (!converted.ok()) {
         native_error = converted.TakeError();
+      } else if (batched_) {  // A batch of values, of one (as above).
+        Value batch = Value::Array(env);
+        batch.Set(uint32_t{0}, AsBatchValue(env, converted.value()));
+        args = Args{batch};
+      } else {
+        args = std::move(converted).value();
       }
     }
-    if (native_error && S == ErrorStrategy::kFatal) {
-      // No error argument to put it in: uncaught, and the callback skipped.
-      ReportUncaught(env, ToJsError(env, *native_error));
-      if (Completion* done = item.done()) done->Failed(std::move(*native_error));
+    if (native_error) {
+      DeliverError(env, fn, std::move(*native_error), item.done());
       return;
     }
-    if (native_error) {
-      args = Args{ToJsError(env, *native_error)};
-    } else if (S == ErrorStrategy::kCalleeHandled) {
-      args.insert(args.begin(), Value::Null(env));
-    }
+    if (S == ErrorStrategy::kCalleeHandled) args.insert(args.begin(), Value::Null(env));
     CallOutcome outcome = CallFunction(env, fn, args);
     if (lent) EndLend(env, *lent);
-    if (Completion* done = item.done()) {
+    Finish(env, outcome, item.done());
+  }
+
+  // JS thread. An error in place of a call's value: the callback's only
+  // argument (CalleeHandled), or an uncaught exception with the callback
+  // skipped (Fatal: no error argument to put it in).
+  void DeliverError(Env env, const Value& fn, Error error, Completion* done) {
+    if (S == ErrorStrategy::kFatal) {
+      ReportUncaught(env, ToJsError(env, error));
+      if (done) done->Failed(std::move(error));
+      return;
+    }
+    const Value js_error = ToJsError(env, error);
+    Finish(env, CallFunction(env, fn, &js_error, 1), done);
+  }
+
+  // JS thread. The callback's outcome goes to the call's consumer, if it
+  // has one; else a throw is uncaught.
+  void Finish(Env env, const CallOutcome& outcome, Completion* done) {
+    if (done) {
       if (outcome.threw) {
         done->Threw(env, outcome.value);
       } else {
@@ -526,6 +601,10 @@ class TsfnState final : public DrainTarget,
       ReportUncaught(env, outcome.value);
     }
   }
+
+  // Whether batches are typed arrays (numeric payloads, no converter) or
+  // arrays of values (every other payload).
+  bool NumbersInTypedArrays() const { return kNumericPayload<T> && !convert_; }
 
   // JS thread, exactly once (the queue guarantees it).
   void Finalize() {
@@ -586,12 +665,12 @@ class ThreadsafeFunction {
       return Error(Status::kInvalidArg,
                    "This payload type has no JsTraits: pass a converter");
     }
-    if (options.batched && !(detail::kNumericPayload<T> && !convert)) {
-      return Error(Status::kInvalidArg,
-                   "Batched delivery needs a numeric payload and no converter");
-    }
     if (options.lend_batches && !options.batched) {
       return Error(Status::kInvalidArg, "lend_batches needs batched delivery");
+    }
+    if (options.lend_batches && !(detail::kNumericPayload<T> && !convert)) {
+      return Error(Status::kInvalidArg,
+                   "Lent batches need a numeric payload and no converter");
     }
     const bool weak = options.weak;
     auto state =

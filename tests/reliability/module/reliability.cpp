@@ -659,7 +659,7 @@ Value TypedBatchExport(const CallbackInfo& info) {
       {"float", &QueueTypedBatch<float>},       {"double", &QueueTypedBatch<double>},
       {"int64_t", &QueueTypedBatch<int64_t>},   {"uint64_t", &QueueTypedBatch<uint64_t>},
       {"long", &QueueTypedBatch<long>},         {"size_t", &QueueTypedBatch<size_t>},
-      {"bool", &QueueTypedBatch<bool>},  // Refused by batched delivery.
+      {"bool", &QueueTypedBatch<bool>},  // Not numeric: an Array, never lent.
   };
   const std::string name = type.AsString();
   for (const auto& [type_name, queue] : kTypes) {
@@ -700,6 +700,54 @@ Value BatchedWithConsumersExport(const CallbackInfo& info) {
     d.Resolve(std::vector<double>{consumed->load(), awaited.ok() ? awaited.value() : -1});
   }).detach();
   return promise;
+}
+
+// (callback, { values, spread }): a batched CalleeHandled function; the JS
+// thread queues one call per entry of `values` before anything drains,
+// then releases it. A string is a call of that string (spread: of
+// Spread<uint32_t, std::string>{its index, it}); null is a call of an
+// Error (code 'Missing', message 'no value at <index>'). Returns how many
+// calls were accepted.
+template <typename T, typename Make>
+Value QueueValueBatch(Env env, const Value& callback, const Value& values, Make make) {
+  anythread::ThreadsafeFunctionOptions options;
+  options.batched = true;
+  auto tsfn = anythread::ThreadsafeFunction<T>::Create(env, callback, options);
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  auto f = std::move(tsfn).value();
+  double accepted = 0;
+  for (uint32_t i = 0; i < values.Length(); ++i) {
+    Value v = values.Get(i);
+    Result<T> call = v.IsString() ? Result<T>(make(i, v.AsString()))
+                                  : Result<T>(anythread::Error(
+                                        "Missing", "no value at " + std::to_string(i)));
+    if (f.Call(std::move(call), CallMode::kNonBlocking) == Status::kOk) ++accepted;
+  }
+  f.Release();
+  return Value::Number(env, accepted);
+}
+
+Value ValueBatchExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  Value values = info[1].Get("values");
+  Value spread = info[1].Get("spread");
+  if (!values.IsArray() || !spread.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError,
+                 "options.values must be an array and options.spread a boolean");
+  }
+  for (uint32_t i = 0; i < values.Length(); ++i) {
+    if (!values.Get(i).IsString() && !values.Get(i).IsNull()) {
+      return Throw(env, ErrorKind::kTypeError, "options.values must hold strings or null");
+    }
+  }
+  if (spread.AsBool()) {
+    using Pair = anythread::Spread<uint32_t, std::string>;
+    return QueueValueBatch<Pair>(env, info[0], values,
+                                 [](uint32_t i, std::string s) { return Pair{i, std::move(s)}; });
+  }
+  return QueueValueBatch<std::string>(env, info[0], values,
+                                      [](uint32_t, std::string s) { return s; });
 }
 
 Value CallManyExport(const CallbackInfo& info) {
@@ -839,6 +887,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("flood", &FloodExport);
   m.Export("typedBatch", &TypedBatchExport);
   m.Export("batchedWithConsumers", &BatchedWithConsumersExport);
+  m.Export("valueBatch", &ValueBatchExport);
   m.Export("callMany", &CallManyExport);
   m.Export("ticker", &TickerExport);
   m.Export("liveFunctions", &LiveFunctionsExport);
