@@ -231,6 +231,34 @@ Value AnythreadSteadyAllocations(const CallbackInfo& info) {
 
 Value Now(const CallbackInfo& info) { return Value::Number(info.env(), NowMs()); }
 
+// --- strings (bench/strings.mjs; not one of the scenarios) ---------
+
+// Log lines, short enough for std::string's inline buffer in every standard
+// library built here (10 characters in wasm32's libc++), so making one
+// allocates nothing: the cost measured is the delivery's.
+const char* StringLine(size_t i) {
+  static const char* const kLines[] = {"step 10%", "decoded", "written", "flushed"};
+  return kLines[i & 3];
+}
+
+// (cb, producers, total, batched): one std::string per call, Fatal;
+// batched: the callback gets arrays of strings.
+Value AnythreadStrings(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  ThreadsafeFunctionOptions options;
+  options.batched = info.Length() > 3 && info[3].IsBoolean() && info[3].AsBool();
+  auto tsfn = ThreadsafeFunction<std::string, ErrorStrategy::kFatal>::Create(env, info[0], options);
+  if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
+  Produce(Count(info, 1), Count(info, 2),
+          [tsfn = std::move(tsfn).value()](size_t, size_t first, size_t count) mutable {
+            for (size_t i = 0; i < count; ++i) {
+              (void)tsfn.Call(std::string(StringLine(first + i)), CallMode::kNonBlocking);
+            }
+          });
+  return Value::Undefined(env);
+}
+
 #if !ANYTHREAD_WASM
 // --- node-addon-api baselines ---------------------------------------------
 
@@ -293,6 +321,27 @@ void TypedCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, void* data) 
   fn.Call({Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)))});
 }
 using Typed = Napi::TypedThreadSafeFunction<std::nullptr_t, void, TypedCallJs>;
+
+// Strings: a std::string allocated per call, as a node-addon-api user
+// passes one through the data pointer.
+void TypedStringCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, std::string* line) {
+  if (env != nullptr) fn.Call({Napi::String::New(env, *line)});
+  delete line;
+}
+using TypedString = Napi::TypedThreadSafeFunction<std::nullptr_t, std::string, TypedStringCallJs>;
+
+// (cb, producers, total): the strings baseline (bench/strings.mjs).
+Value NapiTypedStrings(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  size_t producers = std::max<size_t>(1, Count(info, 1));
+  TypedString tsfn = TypedString::New(env.napi(), JsFunction(info), "typed-strings", 0, producers);
+  Produce(producers, Count(info, 2), [tsfn](size_t, size_t first, size_t count) mutable {
+    for (size_t i = 0; i < count; ++i) tsfn.NonBlockingCall(new std::string(StringLine(first + i)));
+    tsfn.Release();
+  });
+  return Value::Undefined(env);
+}
 
 // (cb, producers, total, maxQueue, blocking): a static CallJs and the value
 // carried in the data pointer itself (no allocation per call).
@@ -521,9 +570,11 @@ ANYTHREAD_MODULE(m) {
   m.Export("anythreadQueueAll", &AnythreadQueueAll);
   m.Export("anythreadSteadyAllocations", &AnythreadSteadyAllocations);
   m.Export("now", &Now);
+  m.Export("anythreadStrings", &AnythreadStrings);
 #if !ANYTHREAD_WASM
   m.Export("napiLambda", &NapiLambda);
   m.Export("napiTyped", &NapiTyped);
+  m.Export("napiTypedStrings", &NapiTypedStrings);
   m.Export("napiTypedQueueAll", &NapiTypedQueueAll);
   m.Export("napiLambdaQueueAll", &NapiLambdaQueueAll);
   m.Export("napiLoop", &NapiLoop);

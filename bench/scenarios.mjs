@@ -115,9 +115,10 @@ export function clockStep(now) {
 
 // Runs `start(callback)` and resolves with the milliseconds until the
 // callback saw `total` items. Per-item callbacks only count, with integer
-// arithmetic (`(s + x) | 0`); batched ones get arrays. A ref'd interval
-// holds Node's loop meanwhile: baselines' own messages may not.
-export function timeUntilSeen(start, total, { batched = false, timeoutMs = 60_000 } = {}) {
+// arithmetic (`(s + x) | 0`; with `strings`, of each string's length);
+// batched ones get arrays. A ref'd interval holds Node's loop meanwhile:
+// baselines' own messages may not.
+export function timeUntilSeen(start, total, { batched = false, strings = false, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
     let seen = 0;
     let sum = 0;
@@ -134,7 +135,18 @@ export function timeUntilSeen(start, total, { batched = false, timeoutMs = 60_00
       globalThis.__benchSink = sum;
       resolve(ms);
     };
-    const callback = batched
+    const callback = strings
+      ? (batched
+          ? (batch) => {
+              for (let i = 0; i < batch.length; i++) sum = (sum + batch[i].length) | 0;
+              seen += batch.length;
+              if (seen === total) finish();
+            }
+          : (line) => {
+              sum = (sum + line.length) | 0;
+              if (++seen === total) finish();
+            })
+      : batched
       ? (batch) => {
           for (let i = 0; i < batch.length; i++) sum = (sum + batch[i]) | 0;
           seen += batch.length;
