@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null },
+  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null, utf8: null },
 
   anythread_call__deps: ['$Emval', '$anythreadState'],
   anythread_call: function(fn, args) {
@@ -161,6 +161,38 @@ mergeInto(LibraryManager.library, {
     }
   },
   // A copy on a new (unshared) ArrayBuffer: slice() of a heap view.
+  // Value::String: UTF-8 bytes to a JS string, with one view for the whole
+  // string (see anythread_for_each). Short ASCII strings (log lines, keys)
+  // are read directly; the rest goes to a TextDecoder, which cannot read
+  // shared memory, so from a copy.
+  anythread_string__deps: ['$Emval', '$anythreadState'],
+  anythread_string: function(ptr, n) {
+    var heap = HEAPU8;
+    var s = '';
+    var i = 0;
+    if (n <= 64) {
+      for (; i < n; i++) {
+        var c = heap[ptr + i];
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === n) return Emval.toHandle(s);
+    }
+    // From the first byte that is not ASCII (a character boundary).
+    var decoder = anythreadState.utf8 || (anythreadState.utf8 = new TextDecoder('utf-8'));
+    return Emval.toHandle(s + decoder.decode(heap.slice(ptr + i, ptr + n)));
+  },
+
+  // MakeArray: the values of n emval handles, as one Array.
+  anythread_make_array__deps: ['$Emval'],
+  anythread_make_array: function(handles, n) {
+    var heap = HEAPU32;  // One view (see anythread_for_each).
+    var base = handles >> 2;
+    var a = new Array(n);
+    for (var i = 0; i < n; i++) a[i] = Emval.toValue(heap[base + i]);
+    return Emval.toHandle(a);
+  },
+
   anythread_typed_array__deps: ['$Emval', '$anythreadTyped'],
   anythread_typed_array: function(type, values, n) {
     var t = anythreadTyped(type);

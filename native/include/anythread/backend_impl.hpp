@@ -203,6 +203,7 @@ struct EnvData {
   std::array<std::shared_ptr<void>, static_cast<size_t>(EnvSlotId::kCount)> slots;
   Napi::FunctionReference describe;
   Napi::FunctionReference for_each;  // The numeric fast path's JS loop.
+  Napi::FunctionReference collect;   // MakeArray's.
   // The fast path's values, reused from batch to batch (see CallForEach).
   Napi::Reference<Napi::Float64Array> scratch;
   double* scratch_data = nullptr;
@@ -310,6 +311,43 @@ inline Value MakeTypedArray(Env env, TypedArrayType type, const void* values, si
   if (bytes > 0) std::memcpy(data, values, bytes);
   napi_create_typedarray(env.raw(), kNapiType[static_cast<size_t>(type)], n, buffer, 0, &array);
   return Value(Napi::Value(env.raw(), array));
+}
+
+// JS thread. The values go to JS as the arguments of a small function,
+// up to kMakeArrayChunk a call: the first call's rest parameter is the
+// array, later calls append to it. napi_set_element per value went through
+// V8's generic property path (a third of a batch of strings' time natively,
+// bench/NOTES.md).
+inline Value MakeArray(Env env, const Value* values, size_t n) {
+  Napi::Env e = env.napi();
+  auto& data = native_detail::DataFor(env.raw());
+  Napi::Function collect = CompiledHelper(
+      env, &data.collect,
+      "(function collect(a, ...items) {"
+      "  if (a === undefined) return items;"
+      "  for (let i = 0; i < items.length; i++) a.push(items[i]);"
+      "  return a;"
+      "})");
+  constexpr size_t kMakeArrayChunk = 1024;
+  napi_value argv[kMakeArrayChunk + 1];
+  argv[0] = e.Undefined();
+  size_t i = 0;
+  while (i < n && !collect.IsEmpty()) {
+    const size_t m = std::min(kMakeArrayChunk, n - i);
+    for (size_t j = 0; j < m; ++j) argv[1 + j] = values[i + j].napi();
+    napi_value array;
+    if (napi_call_function(env.raw(), e.Undefined(), collect, m + 1, argv, &array) != napi_ok) {
+      if (e.IsExceptionPending()) e.GetAndClearPendingException();
+      break;
+    }
+    argv[0] = array;
+    i += m;
+  }
+  if (i == n && n > 0) return Value(Napi::Value(env.raw(), argv[0]));
+  // No helper, or its call failed: the rest one element at a time.
+  Napi::Array array = i == 0 ? Napi::Array::New(e) : Napi::Array(env.raw(), argv[0]);
+  for (; i < n; ++i) (void)array.Set(static_cast<uint32_t>(i), values[i].napi());
+  return Value(array);
 }
 
 // A lent batch is a new ArrayBuffer that EndLend detaches: V8 then frees its

@@ -58,6 +58,8 @@
 //                                   memory for a later lend. A buffer the
 //                                   callee already detached (transferred)
 //                                   is left alone.
+//   MakeArray(env, values, n)       A new Array of values[0..n), built in
+//                                   JS in few transitions (batches of values).
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.
 //   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,
 //                         {{method, fn}, ...}) for ANYTHREAD_MODULE.

@@ -410,8 +410,7 @@ class TsfnState final : public DrainTarget,
   // (checked every 16 conversions of a batch begun at `start`).
   size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                        std::chrono::steady_clock::time_point start) {
-    Value batch = Value::Array(env);
-    uint32_t length = 0;
+    values_.clear();
     std::optional<Error> failed;
     size_t i = 0;
     while (i < n && items[i].plain()) {
@@ -425,10 +424,11 @@ class TsfnState final : public DrainTarget,
         failed = converted.TakeError();
         break;
       }
-      Args args = std::move(converted).value();
-      batch.Set(length++, AsBatchValue(env, args));
+      values_.push_back(AsBatchValue(env, std::move(converted).value()));
     }
-    if (length > 0) {
+    if (!values_.empty()) {
+      const Value batch = MakeArray(env, values_.data(), values_.size());
+      values_.clear();
       CallWithOne(env, fn, batch);
       // Aborted by that callback: the failed call is not delivered (the
       // queue drops it with the rest).
@@ -440,8 +440,8 @@ class TsfnState final : public DrainTarget,
 
   // JS thread. What a call is in a batch of values: its one argument, or an
   // array of its arguments when it has none or several (Spread, NoArgs).
-  static Value AsBatchValue(Env env, const Args& args) {
-    if (args.size() == 1) return args[0];
+  static Value AsBatchValue(Env env, Args&& args) {
+    if (args.size() == 1) return std::move(args[0]);  // In wasm a copy is a JS call.
     Value list = Value::Array(env);
     for (uint32_t k = 0; k < args.size(); ++k) list.Set(k, args[k]);
     return list;
@@ -559,7 +559,7 @@ class TsfnState final : public DrainTarget,
         native_error = converted.TakeError();
       } else if (batched_) {  // A batch of values, of one (as above).
         Value batch = Value::Array(env);
-        batch.Set(uint32_t{0}, AsBatchValue(env, converted.value()));
+        batch.Set(uint32_t{0}, AsBatchValue(env, std::move(converted).value()));
         args = Args{batch};
       } else {
         args = std::move(converted).value();
@@ -626,6 +626,7 @@ class TsfnState final : public DrainTarget,
   const bool lend_;                 // Batches lent (LendTypedArray).
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
   std::vector<typename BatchElement<T>::type> batch_;  // Batched delivery's.
+  std::vector<Value> values_;       // A batch of values (DeliverValues).
   double* stop_slot_ = nullptr;     // Set by CallForEach while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;
