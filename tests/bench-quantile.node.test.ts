@@ -4,7 +4,7 @@
 // records. Pure JS, no backend (a module stands in): Node only.
 import { describe, expect, test } from 'vitest';
 // @ts-expect-error: a plain ES module without types
-import { clockStep, latencyRecords, pairedRatio, quantile, steadyAllocations } from '../bench/scenarios.mjs';
+import { clockStep, latencyRecords, pairedRatio, quantile, steadyAllocations, timeUntilSeen } from '../bench/scenarios.mjs';
 
 describe('bench quantile', () => {
   test('on a fine clock (step 0) it is the order statistic', () => {
@@ -126,5 +126,21 @@ describe('bench pairedRatio', () => {
     });
     // A round that allocated shows in the maximum (the target's figure).
     expect(records[1]).toMatchObject({ median: 0, min: 0, max: 2, runs: 3 });
+  });
+
+  test('timeUntilSeen counts strings one by one and in arrays, and resolves once all are seen', async () => {
+    // Per item: three strings; batched: arrays of them (bench/strings.mjs).
+    const perItem = await timeUntilSeen((cb: (s: string) => void) => {
+      setTimeout(() => ['a', 'bb', 'ccc'].forEach((s) => cb(s)), 0);
+    }, 3, { strings: true });
+    expect(perItem).toBeGreaterThanOrEqual(0);
+    const batched = await timeUntilSeen((cb: (b: string[]) => void) => {
+      setTimeout(() => { cb(['a', 'bb']); cb(['ccc']); }, 0);
+    }, 3, { strings: true, batched: true });
+    expect(batched).toBeGreaterThanOrEqual(0);
+    expect((globalThis as { __benchSink?: number }).__benchSink).toBe(6);  // Their lengths.
+    // Fewer than `total` never resolves: it rejects at the timeout.
+    await expect(timeUntilSeen((cb: (s: string) => void) => cb('a'), 2, { strings: true, timeoutMs: 50 }))
+      .rejects.toThrow(/stalled: 1 of 2/);
   });
 });
