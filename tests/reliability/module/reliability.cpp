@@ -616,23 +616,31 @@ Value FloodExport(const CallbackInfo& info) {
   return Value::Number(env, accepted);
 }
 
-template <typename T>
-Value QueueTypedBatch(Env env, const Value& callback, const Value& values, bool lend) {
+// A batched function over `callback` (strategy S; batches lent when
+// `lend`): the JS thread queues make(0), ..., make(n - 1) (payloads, or
+// Result<T>s) before anything drains, then releases it. Returns how many
+// calls were accepted.
+template <typename T, ErrorStrategy S, typename Make>
+Value QueueBatchFromJs(Env env, const Value& callback, bool lend, uint32_t n, Make make) {
   anythread::ThreadsafeFunctionOptions options;
   options.batched = true;
   options.lend_batches = lend;
-  auto tsfn = anythread::ThreadsafeFunction<T, ErrorStrategy::kFatal>::Create(env, callback,
-                                                                             options);
+  auto tsfn = anythread::ThreadsafeFunction<T, S>::Create(env, callback, options);
   if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
   auto f = std::move(tsfn).value();
   double accepted = 0;
-  for (uint32_t i = 0; i < values.Length(); ++i) {
-    if (f.Call(static_cast<T>(values.Get(i).AsNumber()), CallMode::kNonBlocking) == Status::kOk) {
-      ++accepted;
-    }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (f.Call(make(i), CallMode::kNonBlocking) == Status::kOk) ++accepted;
   }
   f.Release();
   return Value::Number(env, accepted);
+}
+
+template <typename T>
+Value QueueTypedBatch(Env env, const Value& callback, const Value& values, bool lend) {
+  return QueueBatchFromJs<T, ErrorStrategy::kFatal>(
+      env, callback, lend, values.Length(),
+      [&](uint32_t i) { return static_cast<T>(values.Get(i).AsNumber()); });
 }
 
 Value TypedBatchExport(const CallbackInfo& info) {
@@ -710,21 +718,12 @@ Value BatchedWithConsumersExport(const CallbackInfo& info) {
 // calls were accepted.
 template <typename T, typename Make>
 Value QueueValueBatch(Env env, const Value& callback, const Value& values, Make make) {
-  anythread::ThreadsafeFunctionOptions options;
-  options.batched = true;
-  auto tsfn = anythread::ThreadsafeFunction<T>::Create(env, callback, options);
-  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
-  auto f = std::move(tsfn).value();
-  double accepted = 0;
-  for (uint32_t i = 0; i < values.Length(); ++i) {
-    Value v = values.Get(i);
-    Result<T> call = v.IsString() ? Result<T>(make(i, v.AsString()))
-                                  : Result<T>(anythread::Error(
-                                        "Missing", "no value at " + std::to_string(i)));
-    if (f.Call(std::move(call), CallMode::kNonBlocking) == Status::kOk) ++accepted;
-  }
-  f.Release();
-  return Value::Number(env, accepted);
+  return QueueBatchFromJs<T, ErrorStrategy::kCalleeHandled>(
+      env, callback, false, values.Length(), [&](uint32_t i) {
+        Value v = values.Get(i);
+        return v.IsString() ? Result<T>(make(i, v.AsString()))
+                            : Result<T>(anythread::Error("Missing", "no value at " + std::to_string(i)));
+      });
 }
 
 Value ValueBatchExport(const CallbackInfo& info) {
