@@ -959,25 +959,28 @@ TEST_F(TsfnTest, BatchedCallsWithConsumersArriveInBatchesOfTheirOwn) {
 // Every kind of queued call (a plain value, an error, a value with a
 // consumer, an error with a consumer) keeps its value, error and consumer
 // through ring growth (which moves items) and delivery, and is destroyed
-// exactly once when dropped. A payload with a heap buffer (std::string)
-// lets ASan catch a lost, doubled or missing destruction.
-TEST_F(TsfnTest, EveryKindOfCallSurvivesRingGrowthDeliveryAndDrops) {
+// exactly once when dropped. Run for a payload with a heap buffer
+// (std::string), which lets ASan catch a lost, doubled or missing
+// destruction, and for a 4-byte one, whose queued call is packed into 8
+// bytes natively (PackedCallItem: a call with an extra keeps its value
+// there and splits the extra's address over the tag and the payload).
+template <typename P>
+void ExpectEveryKindOfCallSurvives(Env env, FakeRuntime& rt, P (*make)(int),
+                                   void (*check)(const Value&, int)) {
   Recorder r;
   constexpr int kCalls = 1000;  // The ring grows from 1 several times.
-  std::string long_tail(40, 'x');  // Beyond any short-string buffer.
-  auto make = [&](int i) { return std::to_string(i) + long_tail; };
   for (int round = 0; round < 2; ++round) {
     const bool abort = round == 1;
-    auto t = ThreadsafeFunction<std::string>::Create(env, r.fn()).value();
+    auto t = ThreadsafeFunction<P>::Create(env, r.fn()).value();
     r.calls.clear();
     std::vector<std::string> consumed;
     for (int i = 0; i < kCalls; ++i) {
-      Result<std::string> payload = i % 3 == 1 ? Result<std::string>(Error("E", make(i)))
-                                               : Result<std::string>(make(i));
+      Result<P> payload = i % 3 == 1 ? Result<P>(Error("E", "error " + std::to_string(i)))
+                                     : Result<P>(make(i));
       if (i % 2 == 0) {
         ASSERT_EQ(t.Call(std::move(payload)), Status::kOk);
       } else {
-        ASSERT_EQ(t.CallWithReturnValue<NoArgs>(
+        ASSERT_EQ(t.template CallWithReturnValue<NoArgs>(
                       std::move(payload), CallMode::kNonBlocking,
                       [&, i](Result<NoArgs> v) {
                         consumed.push_back(std::to_string(i) + (v.ok() ? "" : ":" + v.error().code));
@@ -1004,15 +1007,31 @@ TEST_F(TsfnTest, EveryKindOfCallSurvivesRingGrowthDeliveryAndDrops) {
     for (int i = 0; i < kCalls; ++i) {
       if (i % 3 == 1) {  // CalleeHandled: the error is the only argument.
         ASSERT_EQ(r.calls[i].size(), 1u) << i;
-        EXPECT_EQ(r.calls[i][0].Get("message").AsString(), make(i));
+        EXPECT_EQ(r.calls[i][0].Get("message").AsString(), "error " + std::to_string(i));
         EXPECT_EQ(r.calls[i][0].Get("code").AsString(), "E");
       } else {
         ASSERT_EQ(r.calls[i].size(), 2u) << i;
         EXPECT_TRUE(r.calls[i][0].IsNull());
-        EXPECT_EQ(r.calls[i][1].AsString(), make(i));
+        check(r.calls[i][1], i);
       }
     }
   }
+}
+
+TEST_F(TsfnTest, EveryKindOfCallSurvivesRingGrowthDeliveryAndDrops) {
+  ExpectEveryKindOfCallSurvives<std::string>(
+      env, rt, [](int i) { return std::to_string(i) + std::string(40, 'x'); },
+      [](const Value& v, int i) { EXPECT_EQ(v.AsString(), std::to_string(i) + std::string(40, 'x')); });
+}
+
+TEST_F(TsfnTest, EveryKindOfCallOfAPackedPayloadSurvivesRingGrowthDeliveryAndDrops) {
+  static_assert(sizeof(void*) != 8 || sizeof(detail::CallItem<uint32_t>) == 8,
+                "a 4-byte payload's call is packed into 8 bytes natively");
+  // Values with their high bits set: the payload's bytes hold the high
+  // half of an extra's address, so a mix-up shows.
+  ExpectEveryKindOfCallSurvives<uint32_t>(
+      env, rt, [](int i) { return 0xfffff000u + static_cast<uint32_t>(i); },
+      [](const Value& v, int i) { EXPECT_EQ(v.AsNumber(), 0xfffff000u + static_cast<double>(i)); });
 }
 
 // The producer path allocates nothing per call for payloads of up to 64

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <new>
@@ -188,32 +189,38 @@ struct CallExtra {
 
 // One queued call: a value or a native error, and what to do with the JS
 // result. A plain call (a value, fire-and-forget: the hot path) is its
-// payload and one null word: 8 bytes for a 4-byte payload in wasm, 16
-// natively. Every producer's write and every drain's read moves the ring's
-// cache lines between cores, so fewer bytes per call is more calls per
-// line (bench/NOTES.md). Anything else is in one CallExtra, allocated only
-// for calls that carry an error or a completion.
-//
-// The word is the CallExtra's address with bit 0 set when there is no
-// value (an error call). A moved-from item keeps that bit, so its
-// destructor still knows whether a T lives in it.
+// payload and a null tag; anything else is in one CallExtra, allocated
+// only for calls that carry an error or a completion. Every producer's
+// write and every drain's read moves the ring's cache lines between cores,
+// so fewer bytes per call is more calls per line, and a flood's backlog
+// takes fewer new pages (bench/NOTES.md). Two layouts:
+// - WideCallItem: the payload and one word, the CallExtra's address with
+//   bit 0 set when there is no value (an error call). A moved-from item
+//   keeps that bit, so its destructor still knows whether a T lives in it.
+//   8 bytes for a 4-byte payload in wasm (32-bit pointers).
+// - PackedCallItem, for payloads of up to 4 bytes that are trivially
+//   copyable where pointers have 64 bits: 8 bytes, where the wide form
+//   takes 16 (node-addon-api's queue holds 8.8 per call). A 32-bit tag
+//   beside the payload; a call with an extra keeps its value in the
+//   extra, and the extra's address is split over the tag (low half, with
+//   flag bits) and the payload's bytes (high half).
 template <typename T>
-class CallItem {
+class WideCallItem {
  public:
-  explicit CallItem(T&& value) : bits_(0) { new (&value_) T(std::move(value)); }
-  CallItem(T&& value, std::unique_ptr<Completion> done) : CallItem(std::move(value)) {
+  explicit WideCallItem(T&& value) : bits_(0) { new (&value_) T(std::move(value)); }
+  WideCallItem(T&& value, std::unique_ptr<Completion> done) : WideCallItem(std::move(value)) {
     if (done) bits_ = Tag(new CallExtra{std::nullopt, std::move(done)}, false);
   }
   // An error instead of a value (tagged: T may itself be Error).
   struct Failed {};
-  CallItem(Failed, Error error, std::unique_ptr<Completion> done)
+  WideCallItem(Failed, Error error, std::unique_ptr<Completion> done)
       : bits_(Tag(new CallExtra{std::move(error), std::move(done)}, true)) {}
-  CallItem(CallItem&& o) noexcept : bits_(o.bits_) {
+  WideCallItem(WideCallItem&& o) noexcept : bits_(o.bits_) {
     o.bits_ &= kNoValue;  // The extra is ours now; o keeps its value bit.
     if (has_value()) new (&value_) T(std::move(o.value_));
   }
-  CallItem& operator=(CallItem&&) = delete;
-  CallItem(const CallItem&) = delete;
+  WideCallItem& operator=(WideCallItem&&) = delete;
+  WideCallItem(const WideCallItem&) = delete;
   // A drain destroys every item twice (its slot in the ring once moved
   // from, then its place in the batch), so for a plain call of a trivially
   // destructible payload this is one test, inlined; in wasm the general
@@ -221,7 +228,7 @@ class CallItem {
   // samples). With the longer spin in stripe_lock.hpp, wasm in Node with
   // 1 producer then delivered 8-16% more; without it, less: the faster
   // drain caught up, and producers met its lock more (bench/NOTES.md).
-  ~CallItem() {
+  ~WideCallItem() {
     if constexpr (std::is_trivially_destructible<T>::value) {
       if (bits_ != 0) DestroyExtra();
     } else {
@@ -250,8 +257,83 @@ class CallItem {
   };
   uintptr_t bits_;
 };
-static_assert(sizeof(CallItem<uint32_t>) == 2 * sizeof(void*),
-              "a plain call of a 4-byte payload is two words");
+
+template <typename T>
+class PackedCallItem {
+ public:
+  explicit PackedCallItem(T&& value) : tag_(0) { new (&value_) T(std::move(value)); }
+  PackedCallItem(T&& value, std::unique_ptr<Completion> done) : tag_(0) {
+    if (!done) {
+      new (&value_) T(std::move(value));
+      return;
+    }
+    auto* extra = new Extra;
+    extra->done = std::move(done);
+    new (&extra->value) T(std::move(value));
+    Point(extra, 0);
+  }
+  struct Failed {};
+  PackedCallItem(Failed, Error error, std::unique_ptr<Completion> done) : tag_(0) {
+    auto* extra = new Extra;
+    extra->error = std::move(error);
+    extra->done = std::move(done);
+    Point(extra, kNoValue);
+  }
+  PackedCallItem(PackedCallItem&& o) noexcept : tag_(o.tag_) {
+    std::memcpy(&high_, &o.high_, sizeof(high_));  // The value or the high half.
+    o.tag_ = 0;  // The extra is ours now; o is a plain call with nothing to free.
+  }
+  PackedCallItem& operator=(PackedCallItem&&) = delete;
+  PackedCallItem(const PackedCallItem&) = delete;
+  ~PackedCallItem() {
+    if (tag_ != 0) DestroyExtra();
+  }
+
+  bool has_value() const { return (tag_ & kNoValue) == 0; }
+  T& value() { return tag_ == 0 ? value_ : extra_of()->value; }  // Only when has_value().
+  CallExtra* extra() const { return extra_of(); }
+  bool plain() const { return tag_ == 0; }
+  Completion* done() const { return tag_ == 0 ? nullptr : extra_of()->done.get(); }
+
+ private:
+  struct Extra : CallExtra {
+    union {
+      T value;  // Lives only when the item has a value.
+    };
+    Extra() {}
+  };
+  static constexpr uint32_t kExtra = 1, kNoValue = 2;
+  static_assert(alignof(Extra) >= 4, "bits 0 and 1 of its address are free");
+
+  void Point(Extra* extra, uint32_t flags) {
+    const auto address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(extra));
+    tag_ = static_cast<uint32_t>(address) | kExtra | flags;
+    high_ = static_cast<uint32_t>(address >> 32);
+  }
+  Extra* extra_of() const {
+    const uint64_t address =
+        (static_cast<uint64_t>(high_) << 32) | (tag_ & ~(kExtra | kNoValue));
+    return reinterpret_cast<Extra*>(static_cast<uintptr_t>(address));
+  }
+  // T is trivially destructible: its value in an extra needs no destructor.
+  ANYTHREAD_COLD void DestroyExtra() { delete extra_of(); }
+
+  uint32_t tag_;  // 0: a plain call, its value in value_.
+  union {
+    T value_;
+    uint32_t high_;  // With an extra: the high half of its address.
+  };
+};
+
+template <typename T>
+constexpr bool kPackedCallItem =
+    sizeof(void*) == 8 && sizeof(T) <= sizeof(uint32_t) && alignof(T) <= alignof(uint32_t) &&
+    std::is_trivially_copyable<T>::value && std::is_trivially_destructible<T>::value;
+
+template <typename T>
+using CallItem =
+    typename std::conditional<kPackedCallItem<T>, PackedCallItem<T>, WideCallItem<T>>::type;
+static_assert(sizeof(CallItem<uint32_t>) == 8, "a plain call of a 4-byte payload is 8 bytes");
 
 // Payloads delivered through the numeric fast path (CallForEach): one
 // wasm/Node-API transition per batch instead of one per item.
