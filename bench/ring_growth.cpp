@@ -1,7 +1,8 @@
 // The longest single push into one growing RingQueue (what a producer holds
 // its stripe's lock for, and so what the JS thread's drain may wait), and
-// the whole fill's time: `ring_growth N` pushes N 16-byte items, as many as
-// a flood of N calls queues natively. Run it in a new process each time: its
+// the whole fill's time: `ring_growth N` pushes N 16-byte items, as a flood
+// of N calls of an 8-byte payload queues natively (a 4-byte payload's call
+// took 16 bytes too until 2026-11-27; now 8: PackedCallItem). Run it in a new process each time: its
 // pages are new, as a flood's are. By hand, not part of `npm run bench`:
 //   g++ -O2 -std=c++17 -Ishared/include bench/ring_growth.cpp -o /tmp/ring_growth
 //   for n in 1000000 4000000 16000000; do /tmp/ring_growth $n; done
@@ -14,7 +15,7 @@
 #include "anythread/ring_queue.hpp"
 
 namespace {
-struct Item {  // A native queue item for a 4-byte payload: 16 bytes.
+struct Item {  // A native queue item for an 8-byte payload: 16 bytes.
   uint64_t tag, payload;
 };
 }  // namespace

@@ -500,6 +500,13 @@ class TsfnState final : public DrainTarget,
           std::chrono::steady_clock::now() - start > kMaxDrainTime) {
         break;
       }
+      if constexpr (kOneValue) {
+        if (!convert_) {  // No argument vector to allocate and free.
+          values_.push_back(JsTraits<T>::ToJs(env, items[i].value()));
+          ++i;
+          continue;
+        }
+      }
       Result<Args> converted = Convert(env, items[i].value());
       ++i;
       if (!converted.ok()) {
@@ -532,14 +539,16 @@ class TsfnState final : public DrainTarget,
   // JS thread. Calls fn(value), or fn(null, value) when CalleeHandled, with
   // no argument vector to allocate; a throw is uncaught.
   void CallWithOne(Env env, const Value& fn, const Value& value) {
-    CallOutcome outcome;
+    CallOutcome outcome = CallOne(env, fn, value);
+    if (outcome.threw) ReportUncaught(env, outcome.value);
+  }
+  static CallOutcome CallOne(Env env, const Value& fn, const Value& value) {
     if constexpr (S == ErrorStrategy::kCalleeHandled) {
       const Value args[2] = {Value::Null(env), value};
-      outcome = CallFunction(env, fn, args, 2);
+      return CallFunction(env, fn, args, 2);
     } else {
-      outcome = CallFunction(env, fn, &value, 1);
+      return CallFunction(env, fn, &value, 1);
     }
-    if (outcome.threw) ReportUncaught(env, outcome.value);
   }
 
   // JS thread. The numeric fast path: a run of plain numeric items goes to
@@ -635,6 +644,12 @@ class TsfnState final : public DrainTarget,
           args = Args{MakeTypedArray(env, kType, batch_.data(), 1)};
         }
       }
+    } else if (OneValue() && !batched_) {
+      if constexpr (kOneValue) {  // No argument vector to allocate and free.
+        const Value value = JsTraits<T>::ToJs(env, item.value());
+        Finish(env, CallOne(env, fn, value), item.done());
+        return;
+      }
     } else {
       Result<Args> converted = Convert(env, item.value());
       if (!converted.ok()) {
@@ -687,6 +702,11 @@ class TsfnState final : public DrainTarget,
   // Whether batches are typed arrays (numeric payloads, no converter) or
   // arrays of values (every other payload).
   bool NumbersInTypedArrays() const { return kNumericPayload<T> && !convert_; }
+  // Payloads that become one JS value by their JsTraits (not NoArgs or
+  // Spread): without a converter, such a call's argument is made directly,
+  // with no argument vector (a malloc and a free on the JS thread per call).
+  static constexpr bool kOneValue = HasJsTraits<T>::value && !std::is_same<T, NoArgs>::value;
+  bool OneValue() const { return kOneValue && !convert_; }
 
   // JS thread, exactly once (the queue guarantees it).
   void Finalize() {
