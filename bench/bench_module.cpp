@@ -432,6 +432,31 @@ Value EmPerCall(const CallbackInfo& info) {
 
 EM_JS(void, bench_call_js, (int v), { Module["__benchCallback"](v); });
 
+// Strings: a std::string allocated per call and proxied by its address (an
+// int argument, as 3.1.6 proxies), called with embind's conversion, as an
+// Emscripten user would hand a string to the main thread.
+void CallCallbackString(int address) {
+  auto* line = reinterpret_cast<std::string*>(static_cast<uintptr_t>(address));
+  (*g_callback)(*line);
+  delete line;
+}
+
+// (cb, producers, total): the wasm strings baseline (bench/strings.mjs).
+Value EmPerCallStrings(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Fail(env, "callback must be a function");
+  SetCallback(info[0]);
+  Produce(Count(info, 1), Count(info, 2), [](size_t, size_t first, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      auto* line = new std::string(StringLine(first + i));
+      emscripten_async_run_in_main_runtime_thread(
+          EM_FUNC_SIG_VI, &CallCallbackString,
+          static_cast<int>(reinterpret_cast<uintptr_t>(line)));
+    }
+  });
+  return Value::Undefined(env);
+}
+
 // (cb, total, impl): the ceilings: loops on the main thread through embind
 // (a val call) or EM_JS.
 Value EmLoop(const CallbackInfo& info) {
@@ -581,5 +606,6 @@ ANYTHREAD_MODULE(m) {
 #else
   m.Export("emPerCall", &EmPerCall);
   m.Export("emLoop", &EmLoop);
+  m.Export("emPerCallStrings", &EmPerCallStrings);
 #endif
 }
