@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { api, backends, recorder } from './helpers/backends';
 import type { Loose } from './helpers/api-types';
+import { reliability } from './reliability/harness';
 
 const cases = [
   { fn: 'acceptThreadsafeFunction', expected: [null, 1] },
@@ -19,6 +20,21 @@ describe.each(backends)('%s', (backend) => {
     const rec = recorder(1);
     expect(mod[fn](rec.callback)).toBeUndefined();
     expect(await rec.done).toEqual([expected]);
+  });
+
+  // Every count of arguments arrives whole and in order (in wasm, up to 4
+  // are passed from a buffer on the stack, more from an allocated one).
+  test('a converter making 0 to 40 arguments: JS receives (null, ...those)', async () => {
+    const m = await reliability(backend);
+    const counts = [0, 1, 2, 3, 4, 5, 9, 40];
+    const calls = await new Promise<unknown[][]>((resolve) => {
+      const got: unknown[][] = [];
+      expect(m.manyArguments((...args) => {
+        got.push(args);
+        if (got.length === counts.length) resolve(got);
+      }, { counts })).toBe(counts.length);
+    });
+    expect(calls).toEqual(counts.map((n) => [null, ...Array.from({ length: n }, (_, i) => 100 * n + i)]));
   });
 
   test('testThreadsafeFunction: two arrays, blocking and non-blocking, either order', async () => {

@@ -100,6 +100,11 @@ export interface ReliabilityModule {
     callback: (err: Error | null, batch?: unknown[]) => void,
     options: { values: (string | null)[]; spread: boolean },
   ): number;
+  /** A CalleeHandled function whose converter turns a call of n into n
+   * arguments (100 * n + i, i < n); the JS thread queues one call per
+   * entry of `counts` (0 to 64), then releases it. Returns how many calls
+   * were accepted. */
+  manyArguments(callback: (err: Error | null, ...args: number[]) => void, options: { counts: number[] }): number;
   /** A batched CalleeHandled function of uint32_t that a thread feeds 1;
    * 2 with a consumer; an Error ('three'); 4; 5; 6 awaited (CallAsync).
    * Resolves with [the consumer's result, the awaited call's result]

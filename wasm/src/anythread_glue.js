@@ -2,19 +2,32 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { threw: 0, keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null, utf8: null },
+  $anythreadState: { keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null, utf8: null },
 
-  anythread_call__deps: ['$Emval', '$anythreadState'],
-  anythread_call: function(fn, args) {
+  // Calls fn with the values of argc handles at argv: one transition, where
+  // building an argument array through embind took one per argument (and
+  // a JS call more to ask whether it threw). Returns the result's handle,
+  // or the thrown value's handle bitwise negated (handles are small
+  // positive numbers), which the caller tells by its sign.
+  anythread_call__deps: ['$Emval'],
+  anythread_call: function(fn, argv, argc) {
     var f = Emval.toValue(fn);
-    var a = Emval.toValue(args);
+    var heap = HEAPU32;  // One view (see anythread_for_each).
+    var base = argv >> 2;
     try {
-      var result = f.apply(undefined, a);
-      anythreadState.threw = 0;
+      var result;
+      if (argc === 1) {
+        result = f(Emval.toValue(heap[base]));
+      } else if (argc === 2) {
+        result = f(Emval.toValue(heap[base]), Emval.toValue(heap[base + 1]));
+      } else {
+        var a = new Array(argc);
+        for (var i = 0; i < argc; i++) a[i] = Emval.toValue(heap[base + i]);
+        result = f.apply(undefined, a);
+      }
       return Emval.toHandle(result);
     } catch (e) {
-      anythreadState.threw = 1;
-      return Emval.toHandle(e);
+      return ~Emval.toHandle(e);
     }
   },
 
@@ -270,9 +283,6 @@ mergeInto(LibraryManager.library, {
     });
     return Emval.toHandle(parts);
   },
-
-  anythread_last_threw__deps: ['$anythreadState'],
-  anythread_last_threw: function() { return anythreadState.threw; },
 
   anythread_make_error__deps: ['$Emval'],
   anythread_make_error: function(kind, code, message) {

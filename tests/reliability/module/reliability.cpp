@@ -749,6 +749,39 @@ Value ValueBatchExport(const CallbackInfo& info) {
                                       [](uint32_t, std::string s) { return s; });
 }
 
+// (callback, { counts }): a CalleeHandled function of uint32_t whose
+// converter turns a call of n into n arguments, 100 * n + i for i < n; the
+// JS thread queues one call per entry of `counts`, then releases it.
+// Returns how many calls were accepted. (Calls with many arguments: the
+// wasm backend passes up to 4 from a buffer on its stack, more from one it
+// allocates.)
+Value ManyArgumentsExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  Value counts = info[1].Get("counts");
+  if (!counts.IsArray()) return Throw(env, ErrorKind::kTypeError, "options.counts must be an array");
+  for (uint32_t i = 0; i < counts.Length(); ++i) {
+    const Value c = counts.Get(i);
+    if (!c.IsNumber() || !(c.AsNumber() >= 0 && c.AsNumber() <= 64)) {
+      return Throw(env, ErrorKind::kRangeError, "options.counts must hold numbers from 0 to 64");
+    }
+  }
+  auto tsfn = anythread::ThreadsafeFunction<uint32_t>::Create(
+      env, info[0], {}, [](Env env, uint32_t& n) -> Result<anythread::Args> {
+        anythread::Args args;
+        for (uint32_t i = 0; i < n; ++i) args.push_back(Value::Number(env, 100.0 * n + i));
+        return args;
+      });
+  if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
+  auto f = std::move(tsfn).value();
+  double accepted = 0;
+  for (uint32_t i = 0; i < counts.Length(); ++i) {
+    if (f.Call(static_cast<uint32_t>(counts.Get(i).AsNumber())) == Status::kOk) ++accepted;
+  }
+  f.Release();
+  return Value::Number(env, accepted);
+}
+
 Value CallManyExport(const CallbackInfo& info) {
   Env env = info.env();
   if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
@@ -888,6 +921,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("batchedWithConsumers", &BatchedWithConsumersExport);
   m.Export("valueBatch", &ValueBatchExport);
   m.Export("callMany", &CallManyExport);
+  m.Export("manyArguments", &ManyArgumentsExport);
   m.Export("ticker", &TickerExport);
   m.Export("liveFunctions", &LiveFunctionsExport);
   m.Export("echoStart", &EchoStartExport);

@@ -26,8 +26,8 @@
 // runtime thread only.
 using anythread_em_val = emscripten::EM_VAL;
 extern "C" {
-anythread_em_val anythread_call(anythread_em_val fn, anythread_em_val args);  // Result or thrown value.
-int anythread_last_threw(void);
+// fn(...values of argv[0..argc)): the result's handle, or ~ the thrown value's.
+int anythread_call(anythread_em_val fn, const anythread_em_val* argv, int argc);
 anythread_em_val anythread_make_error(int kind, const char* code, const char* message);
 void anythread_set_pending(anythread_em_val error);
 void anythread_report_uncaught(anythread_em_val error);
@@ -151,16 +151,24 @@ struct CallOutcome {
   Value value;  // The result, or the thrown value.
 };
 
+// One transition per call: the glue reads the arguments' handles from
+// memory (an array built through embind cost one per argument).
 inline CallOutcome CallFunction(Env, const Value& fn, const Value* args,
                                 size_t argc) {
-  emscripten::val argv = emscripten::val::array();
-  for (size_t i = 0; i < argc; ++i) {
-    argv.set(static_cast<uint32_t>(i), args[i].val());
+  constexpr size_t kInline = 4;
+  anythread_em_val inline_handles[kInline];
+  std::vector<anythread_em_val> more;
+  anythread_em_val* handles = inline_handles;
+  if (argc > kInline) {
+    more.resize(argc);
+    handles = more.data();
   }
+  for (size_t i = 0; i < argc; ++i) handles[i] = args[i].val().as_handle();
+  const int r = anythread_call(fn.val().as_handle(), handles, static_cast<int>(argc));
   CallOutcome outcome;
+  outcome.threw = r < 0;
   outcome.value = emscripten::val::take_ownership(
-      anythread_call(fn.val().as_handle(), argv.as_handle()));
-  outcome.threw = anythread_last_threw() != 0;
+      reinterpret_cast<anythread_em_val>(static_cast<uintptr_t>(r < 0 ? ~r : r)));
   return outcome;
 }
 
