@@ -147,14 +147,8 @@ struct CallOutcome {
 inline CallOutcome CallFunction(Env env, const Value& fn, const Value* args,
                                 size_t argc) {
   // On the delivery path: no heap allocation for the usual few arguments.
-  constexpr size_t kInline = 8;
-  napi_value inline_argv[kInline];
-  std::vector<napi_value> heap_argv;
-  napi_value* argv = inline_argv;
-  if (argc > kInline) {
-    heap_argv.resize(argc);
-    argv = heap_argv.data();
-  }
+  SmallBuffer<napi_value, 8> buffer(argc);
+  napi_value* argv = buffer.data();
   for (size_t i = 0; i < argc; ++i) argv[i] = args[i].napi();
   Napi::Env e = env.napi();
   napi_value result = nullptr;

@@ -74,6 +74,7 @@
 
 #include "anythread/call_queue.hpp"
 #include "anythread/config.hpp"
+#include "anythread/small_buffer.hpp"
 #include "anythread/status.hpp"
 
 namespace anythread {

@@ -155,14 +155,8 @@ struct CallOutcome {
 // memory (an array built through embind cost one per argument).
 inline CallOutcome CallFunction(Env, const Value& fn, const Value* args,
                                 size_t argc) {
-  constexpr size_t kInline = 4;
-  anythread_em_val inline_handles[kInline];
-  std::vector<anythread_em_val> more;
-  anythread_em_val* handles = inline_handles;
-  if (argc > kInline) {
-    more.resize(argc);
-    handles = more.data();
-  }
+  SmallBuffer<anythread_em_val, 4> buffer(argc);
+  anythread_em_val* handles = buffer.data();
   for (size_t i = 0; i < argc; ++i) handles[i] = args[i].val().as_handle();
   const int r = anythread_call(fn.val().as_handle(), handles, static_cast<int>(argc));
   CallOutcome outcome;
