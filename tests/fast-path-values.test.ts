@@ -6,52 +6,90 @@
 // pages). Reuse must not show: every value arrives, in order, whatever the
 // lengths of the runs before it; and no callback can reach the array
 // (natively the loop is strict code, so a sloppy callback's `caller` is
-// null; in wasm the array is no argument of the loop). On every backend.
+// null; in wasm the array is no argument of the loop). Other one-value
+// payloads (strings here) take the value loop: the same loop over an Array
+// of the values, with a stop slot of its own; the same holds for it, and
+// an abort from a callback stops either loop at once. On every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
 import { reliability } from './reliability/harness';
 
-/** Queues `count` calls carrying 0..count-1 from the JS thread (all queued
- * before any drain: one run per wake-up, up to 16,384) and resolves with
- * the values the callback saw. */
-async function run(
-  m: Awaited<ReturnType<typeof reliability>>,
-  count: number,
-  callback?: (v: number) => void,
-): Promise<number[]> {
-  const values: number[] = [];
+type Module = Awaited<ReturnType<typeof reliability>>;
+
+/** Queues `count` calls carrying 0..count-1 (as numbers, or as strings)
+ * from the JS thread (all queued before any drain: one run per wake-up, up
+ * to 16,384) and resolves with the values the callback saw. */
+async function run(m: Module, count: number, strings: boolean): Promise<unknown[]> {
+  const values: unknown[] = [];
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const cb = (v: number) => {
+  const cb = (v: unknown) => {
     values.push(v);
-    callback?.(v);
     if (values.length === count) resolve();
   };
-  expect(m.flood(cb, { count, converter: false, batched: false })).toBe(count);
+  expect(m.flood(cb, { count, converter: false, batched: false, strings })).toBe(count);
   await done;
   return values;
 }
 
+/** Whether values[i] is i (strings: String(i)) for every i. */
+const inOrder = (values: unknown[], strings: boolean) =>
+  values.every((v, i) => v === (strings ? String(i) : i));
+
+async function settled(m: Module) {
+  const until = performance.now() + 5_000;
+  while (m.liveFunctions() > 0 && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return m.liveFunctions();
+}
+
+// [name, strings]: the numeric fast path, and the value loop.
+const LOOPS = [
+  ['numeric fast path', false],
+  ['value loop (strings)', true],
+] as const;
+
 describe.each(backends)('%s', (backend) => {
-  test('runs of changing length, one after another: every value, in order', async () => {
+  test.for(LOOPS)('%s: runs of changing length, one after another: every value, in order', async ([, strings]) => {
     const m = await reliability(backend);
     // Short, then longer than any before (the values' array grows), then
     // short again (a shorter run in the grown array), then the longest.
     for (const count of [40, 3_000, 70, 16_384, 9, 12_000]) {
-      const values = await run(m, count);
+      const values = await run(m, count, strings);
       expect(values.length).toBe(count);
-      expect(values.every((v, i) => v === i)).toBe(true);
+      expect(inOrder(values, strings)).toBe(true);
     }
   });
 
-  test('a callback cannot reach the array of values through its caller', async () => {
+  test.for(LOOPS)('%s: an abort from a callback stops the loop at that call', async ([, strings]) => {
+    const m = await reliability(backend);
+    expect(await settled(m)).toBe(0);
+    const count = 5_000;
+    const abortAt = 1_234;
+    const values: unknown[] = [];
+    const statuses: string[] = [];
+    const cb = (v: unknown) => {
+      values.push(v);
+      if (values.length === abortAt + 1) statuses.push(m.floodAbort());
+    };
+    // One run: every call is queued before the first drain.
+    expect(m.flood(cb, { count, converter: false, batched: false, strings, keep: true })).toBe(count);
+    expect(await settled(m)).toBe(0);  // Finalized: nothing more can come.
+    expect(statuses).toEqual(['Ok']);
+    expect(values.length).toBe(abortAt + 1);
+    expect(inOrder(values, strings)).toBe(true);
+  });
+
+  test.for(LOOPS)('%s: a callback cannot reach the values or the stop slot through its caller', async ([, strings]) => {
     const m = await reliability(backend);
     // The callback itself in sloppy mode (test modules are strict): its
     // `caller` is the function that called it, unless that one is strict
-    // (then null). It records the value and whether a typed array was in
+    // (then null). It records the value and whether a typed array or an
+    // Array (the values, the stop slot, a view of the wasm heap) was in
     // reach among its caller's arguments.
     const count = 500;
-    const seen: { values: number[]; reached: boolean[]; done?: () => void } = { values: [], reached: [] };
+    const seen: { values: unknown[]; reached: boolean[]; done?: () => void } = { values: [], reached: [] };
     const done = new Promise<void>((r) => (seen.done = r));
     (globalThis as Record<string, unknown>).__fastPathSeen = seen;
     const probe = new Function(
@@ -59,13 +97,13 @@ describe.each(backends)('%s', (backend) => {
       'var s = globalThis.__fastPathSeen, c = arguments.callee.caller;' +
         'var args = c && c.arguments ? Array.prototype.slice.call(c.arguments) : [];' +
         's.values.push(v);' +
-        's.reached.push(args.some(function (a) { return ArrayBuffer.isView(a); }));' +
+        's.reached.push(args.some(function (a) { return ArrayBuffer.isView(a) || Array.isArray(a); }));' +
         `if (s.values.length === ${count}) s.done();`,
-    ) as (v: number) => void;
+    ) as (v: unknown) => void;
     try {
-      expect(m.flood(probe, { count, converter: false, batched: false })).toBe(count);
+      expect(m.flood(probe, { count, converter: false, batched: false, strings })).toBe(count);
       await done;
-      expect(seen.values.every((v, i) => v === i)).toBe(true);
+      expect(inOrder(seen.values, strings)).toBe(true);
       expect(seen.reached.length).toBe(count);
       expect(seen.reached.every((reached) => reached === false)).toBe(true);
     } finally {

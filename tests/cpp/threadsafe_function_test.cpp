@@ -493,6 +493,56 @@ TEST_F(TsfnTest, AbortFromACallbackStopsTheFastPathAtOnce) {
   EXPECT_EQ(counts.dropped, 6u);
 }
 
+// Payloads that make one JS value but are no numbers (strings here) go
+// through the value loop: one loop per run, each value in order, a throw
+// uncaught and the loop going on after it.
+TEST_F(TsfnTest, ValueLoopDeliversEachStringInOrderAndSurvivesThrows) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>& args) {
+    bool odd_hundred = std::stoi(args[1].AsString()) % 100 == 50;
+    return CallOutcome{odd_hundred, odd_hundred ? Value::String(env, "x") : Value::Undefined(env)};
+  };
+  auto t = ThreadsafeFunction<std::string>::Create(env, r.fn()).value();
+  std::thread([&] {
+    for (int i = 0; i < 2500; ++i) ASSERT_EQ(t.Call(std::to_string(i)), Status::kOk);
+  }).join();
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), 2500u);
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_EQ(r.calls[i].size(), 2u);
+    EXPECT_TRUE(r.calls[i][0].IsNull());
+    EXPECT_EQ(r.calls[i][1].AsString(), std::to_string(i));
+  }
+  EXPECT_EQ(rt.uncaught.size(), 25u);  // 50, 150, ..., 2450: each uncaught.
+  // The first call alone (handed over, a direct call), the rest in runs
+  // of the loop, each throw resuming it: at least 26 loops, more when the
+  // queue hands a batch over in two spans (its rings wrap around) or a
+  // batch ends at the time budget (slow under the sanitizers); far fewer
+  // than one per call.
+  EXPECT_GE(rt.value_loops, 26u);
+  EXPECT_LE(rt.value_loops, 250u);
+  EXPECT_EQ(t.Counts().delivered, 2500u);
+}
+
+TEST_F(TsfnTest, AbortFromACallbackStopsTheValueLoopAtOnce) {
+  Recorder r;
+  ThreadsafeFunction<std::string, ErrorStrategy::kFatal> t;
+  r.reply = [&](Env env, const std::vector<Value>& args) {
+    if (args[0].AsString() == "3") {
+      EXPECT_EQ(t.Abort(), Status::kOk);
+    }
+    return CallOutcome{false, Value::Undefined(env)};
+  };
+  t = ThreadsafeFunction<std::string, ErrorStrategy::kFatal>::Create(env, r.fn()).value();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(t.Call(std::to_string(i)), Status::kOk);
+  rt.RunPending();
+  EXPECT_EQ(rt.value_loops, 1u);
+  ASSERT_EQ(r.calls.size(), 4u);  // 0, 1, 2, 3: nothing after the abort.
+  auto counts = t.Counts();
+  EXPECT_EQ(counts.delivered, 4u);
+  EXPECT_EQ(counts.dropped, 6u);
+}
+
 TEST_F(TsfnTest, BatchedDeliveryHandsWholeBatchesAsArrays) {
   Recorder r;
   ThreadsafeFunctionOptions options;
@@ -729,6 +779,27 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
     ASSERT_EQ(r.calls.size(), total);
     for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
   }
+}
+
+// The same on the value loop (strings), which checks every 32 calls too.
+TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudgetOnTheValueLoop) {
+  Recorder r;
+  r.reply = [](Env env, const std::vector<Value>&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return CallOutcome{false, Value::Undefined(env)};
+  };
+  auto t = ThreadsafeFunction<std::string>::Create(env, r.fn()).value();
+  const size_t total = 100;  // 100 ms of callbacks.
+  std::thread([&] {
+    for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(std::to_string(i)), Status::kOk);
+  }).join();
+  ASSERT_TRUE(rt.RunOne());  // One wake-up.
+  EXPECT_GE(r.calls.size(), 1u);
+  EXPECT_LE(r.calls.size(), 40u);  // 8 ms, checked every 32 calls.
+  EXPECT_EQ(rt.value_loops, 1u);
+  rt.RunPending();
+  ASSERT_EQ(r.calls.size(), total);
+  for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsString(), std::to_string(i));
 }
 
 // A batch of values is built before its one call: slow conversions end it

@@ -79,11 +79,25 @@ export interface ReliabilityModule {
    * `lend`: batches are lent (ThreadsafeFunctionOptions::lend_batches).
    * `fromThread`: a thread makes the calls while the JS thread waits for it
    * inside this call (in wasm, the main thread runs Emscripten's queued
-   * calls meanwhile: a doorbell without Atomics.waitAsync drains there). */
+   * calls meanwhile: a doorbell without Atomics.waitAsync drains there).
+   * `strings`: the payloads are std::strings, String(i) (the value loop;
+   * batched: Arrays of strings). `keep`: the module keeps a handle for
+   * floodAbort(). */
   flood(
-    callback: (value: number | Uint32Array) => void,
-    options: { count: number; converter: boolean; batched: boolean; lend?: boolean; fromThread?: boolean },
+    callback: (value: number | string | Uint32Array | string[]) => void,
+    options: {
+      count: number;
+      converter: boolean;
+      batched: boolean;
+      lend?: boolean;
+      fromThread?: boolean;
+      strings?: boolean;
+      keep?: boolean;
+    },
   ): number;
+  /** Aborts the function the last flood() kept and lets go of it; returns
+   * the status's name. */
+  floodAbort(): string;
   /** A batched function over a payload of the named C++ type: the JS thread
    * queues each of `values` (static_cast to that type) before anything
    * drains, then releases it. Returns how many calls were accepted. */

@@ -2,7 +2,7 @@
 // only. User JS is always called inside try/catch here, so a JS exception
 // never unwinds through wasm frames.
 mergeInto(LibraryManager.library, {
-  $anythreadState: { keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null, utf8: null },
+  $anythreadState: { keepAlive: 0, timer: null, queue: null, run: null, post: null, waitAsync: null, view: null, values: null, valuesBusy: false, lent: null, lentOut: null, utf8: null, loopValues: null, loopHeap: null, loopStop: 0 },
 
   // Calls fn with the values of argc handles at argv: one transition, where
   // building an argument array through embind took one per argument (and
@@ -83,7 +83,7 @@ mergeInto(LibraryManager.library, {
     return Emval.toHandle(f);
   },
 
-  anythread_for_each__deps: ['$Emval', '$anythreadState'],
+  anythread_for_each__deps: ['$Emval', '$anythreadState', '$anythreadForEach'],
   anythread_for_each: function(fn, values, n, leadingNull, budget) {
     var f = Emval.toValue(fn);
     var base = values >> 3;
@@ -127,8 +127,32 @@ mergeInto(LibraryManager.library, {
     }
     v.set(heap.subarray(base, base + n));
     if (kept) anythreadState.valuesBusy = true;
+    try {
+      anythreadState.loopValues = v;
+      anythreadState.loopHeap = heap;
+      anythreadState.loopStop = stop;
+      return anythreadForEach(f, n, leadingNull, budget);
+    } finally {
+      if (kept) anythreadState.valuesBusy = false;
+    }
+  },
+
+  // The loop of both: f([null,] v[i]) for i in [0, n), stopping before a
+  // call once heap[stop] is non-zero, and every 32 calls once `budget` ms
+  // have passed. Returns the calls made, or -(i + 1) when call i threw
+  // (the thrown value in anythreadState.error). v, heap and stop come in
+  // anythreadState (read before any call: a loop may start inside a
+  // callback), not as arguments: a sloppy callback can read its caller's
+  // arguments, and the glue cannot be strict (the minifier drops the
+  // directive), so no argument may reach the values or the heap.
+  $anythreadForEach__deps: ['$anythreadState'],
+  $anythreadForEach: function(f, n, leadingNull, budget) {
+    var v = anythreadState.loopValues;
+    var heap = anythreadState.loopHeap;
+    var stop = anythreadState.loopStop;
+    anythreadState.loopValues = anythreadState.loopHeap = null;
     var i = 0;
-    var t0 = performance.now();
+    var t0 = n > 1 ? performance.now() : 0;
     try {
       if (leadingNull) {
         for (; i < n; i++) {
@@ -146,10 +170,24 @@ mergeInto(LibraryManager.library, {
     } catch (e) {
       anythreadState.error = e;
       return -(i + 1);
-    } finally {
-      if (kept) anythreadState.valuesBusy = false;
     }
     return n;
+  },
+
+  // The value loop (CallForEachValue): the values of n handles, read into
+  // an Array before any call (a callback may reuse the handles' buffer),
+  // then the loop above, which no callback can reach it through.
+  anythread_for_each_value__deps: ['$Emval', '$anythreadForEach'],
+  anythread_for_each_value: function(fn, handles, n, leadingNull, budget, stop) {
+    var f = Emval.toValue(fn);
+    var heap = HEAPU32;  // One view (see anythread_for_each).
+    var base = handles >> 2;
+    var v = new Array(n);
+    for (var i = 0; i < n; i++) v[i] = Emval.toValue(heap[base + i]);
+    anythreadState.loopValues = v;
+    anythreadState.loopHeap = HEAPF64;
+    anythreadState.loopStop = stop >> 3;
+    return anythreadForEach(f, n, leadingNull, budget);
   },
 
   anythread_take_error__deps: ['$Emval', '$anythreadState'],

@@ -197,6 +197,7 @@ struct EnvData {
   std::array<std::shared_ptr<void>, static_cast<size_t>(EnvSlotId::kCount)> slots;
   Napi::FunctionReference describe;
   Napi::FunctionReference for_each;  // The numeric fast path's JS loop.
+  Napi::FunctionReference for_each_value;  // The value loop (CallForEachValue).
   Napi::FunctionReference collect;   // MakeArray's.
   // The fast path's values, reused from batch to batch (see CallForEach).
   Napi::Reference<Napi::Float64Array> scratch;
@@ -401,67 +402,51 @@ inline napi_value ForEachValues(napi_env env, EnvData& data, size_t length,
 
 }  // namespace native_detail
 
-// JS thread. The numeric fast path: one Node-API call per batch; the loop
-// runs in JS. Slot n of the Float64Array is the stop flag the core sets
-// (through *stop_slot) when a callback aborts; every 32 calls the loop also
-// stops once `budget_ms` have passed (the core's drain time budget). The
-// array is the environment's, reused (ForEachValues); no callback can reach
-// it: the loop is strict code, so a sloppy callback's `caller` is null.
-inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
-                          const double* values, size_t n, double budget_ms,
-                          double** stop_slot, CallOutcome* thrown) {
-  auto& data = native_detail::DataFor(env.raw());
-  Napi::Function loop = CompiledHelper(
-      env, &data.for_each,
-      "(function forEach(fn, values, n, leadingNull, budget) {"
-      "  'use strict';"
-      "  var i = 0, t0 = performance.now();"
-      "  try {"
-      "    if (leadingNull) {"
-      "      for (; i < n; i++) {"
-      "        if (values[n] !== 0) return i;"
-      "        fn(null, values[i]);"
-      "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
-      "      }"
-      "    } else {"
-      "      for (; i < n; i++) {"
-      "        if (values[n] !== 0) return i;"
-      "        fn(values[i]);"
-      "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
-      "      }"
-      "    }"
-      "  } catch (e) { forEach.error = e; return -(i + 1); }"
-      "  return n;"
-      "})");
+namespace native_detail {
+
+// The loop of CallForEach and CallForEachValue: fn([null,] values[i]) for i
+// in [0, n), stopping before a call once stop[at] is non-zero, and every 32
+// calls once `budget` ms have passed; returns the calls made, or -(i + 1)
+// when call i threw (the thrown value in forEach.error). Strict code, so a
+// sloppy callback's `caller` is null: no callback can reach the values or
+// the stop slot. Each caller compiles its own copy, so the engine's type
+// feedback stays with one kind of `values` (a Float64Array, or an Array).
+constexpr const char* kForEachSource =
+    "(function forEach(fn, values, n, leadingNull, budget, stop, at) {"
+    "  'use strict';"
+    "  var i = 0, t0 = n > 1 ? performance.now() : 0;"
+    "  try {"
+    "    if (leadingNull) {"
+    "      for (; i < n; i++) {"
+    "        if (stop[at] !== 0) return i;"
+    "        fn(null, values[i]);"
+    "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
+    "      }"
+    "    } else {"
+    "      for (; i < n; i++) {"
+    "        if (stop[at] !== 0) return i;"
+    "        fn(values[i]);"
+    "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
+    "      }"
+    "    }"
+    "  } catch (e) { forEach.error = e; return -(i + 1); }"
+    "  return n;"
+    "})";
+
+// JS thread. Runs `loop` (kForEachSource) over `values` with the stop slot
+// stop_array[stop_at] (at *slot while JS runs) and decodes its result.
+inline size_t RunForEach(Env env, const Napi::Function& loop, const Value& fn,
+                         napi_value values, size_t n, bool leading_null,
+                         double budget_ms, napi_value stop_array, size_t stop_at,
+                         double* slot, double** stop_slot, CallOutcome* thrown) {
   Napi::Env e = env.napi();
-  double* slots = nullptr;
-  bool pooled = false;
-  napi_value array = nullptr;
-  if (!loop.IsEmpty()) {
-    array = native_detail::ForEachValues(env.raw(), data, n + 1, &slots, &pooled);
-    if (array == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
-  }
-  if (array == nullptr) {  // No helper, or no memory for the values: one by one.
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<Value> args;
-      if (leading_null) args.push_back(Value::Null(env));
-      args.push_back(Value::Number(env, values[i]));
-      CallOutcome o = CallFunction(env, fn, args);
-      if (o.threw) {
-        *thrown = o;
-        return i + 1;
-      }
-    }
-    return n;
-  }
-  std::memcpy(slots, values, (n + 1) * sizeof(double));
-  napi_value argv[5] = {fn.napi(), array, Napi::Number::New(e, static_cast<double>(n)),
-                        Napi::Boolean::New(e, leading_null), Napi::Number::New(e, budget_ms)};
-  *stop_slot = slots + n;
+  napi_value argv[7] = {fn.napi(), values, Napi::Number::New(e, static_cast<double>(n)),
+                        Napi::Boolean::New(e, leading_null), Napi::Number::New(e, budget_ms),
+                        stop_array, Napi::Number::New(e, static_cast<double>(stop_at))};
+  *stop_slot = slot;
   napi_value result;
-  napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 5, argv, &result);
+  napi_status status = napi_call_function(env.raw(), e.Undefined(), loop, 7, argv, &result);
   *stop_slot = nullptr;
-  if (pooled) data.scratch_busy = false;
   if (status != napi_ok) {  // The loop itself cannot throw; be safe anyway.
     thrown->threw = true;
     thrown->value = e.IsExceptionPending() ? e.GetAndClearPendingException().Value()
@@ -474,6 +459,80 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
   thrown->value = Value(loop.Get("error"));
   (void)loop.Set("error", e.Undefined());
   return static_cast<size_t>(-r);
+}
+
+// JS thread. Without the loop (no helper, or no memory): one call at a time,
+// value(i) making call i's value.
+template <typename ValueAt>
+size_t CallEachDirectly(Env env, const Value& fn, bool leading_null, size_t n,
+                        ValueAt value, CallOutcome* thrown) {
+  for (size_t i = 0; i < n; ++i) {
+    const Value args[2] = {Value::Null(env), value(i)};
+    CallOutcome o = CallFunction(env, fn, leading_null ? args : args + 1, leading_null ? 2 : 1);
+    if (o.threw) {
+      *thrown = o;
+      return i + 1;
+    }
+  }
+  return n;
+}
+
+}  // namespace native_detail
+
+// JS thread. The numeric fast path: one Node-API call per batch; the loop
+// runs in JS (kForEachSource). Slot n of the Float64Array is the stop flag
+// the core sets (through *stop_slot) when a callback aborts. The array is
+// the environment's, reused (ForEachValues).
+inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
+                          const double* values, size_t n, double budget_ms,
+                          double** stop_slot, CallOutcome* thrown) {
+  auto& data = native_detail::DataFor(env.raw());
+  Napi::Function loop = CompiledHelper(env, &data.for_each, native_detail::kForEachSource);
+  Napi::Env e = env.napi();
+  double* slots = nullptr;
+  bool pooled = false;
+  napi_value array = nullptr;
+  if (!loop.IsEmpty()) {
+    array = native_detail::ForEachValues(env.raw(), data, n + 1, &slots, &pooled);
+    if (array == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
+  }
+  if (array == nullptr) {
+    return native_detail::CallEachDirectly(
+        env, fn, leading_null, n, [&](size_t i) { return Value::Number(env, values[i]); }, thrown);
+  }
+  std::memcpy(slots, values, (n + 1) * sizeof(double));
+  const size_t count = native_detail::RunForEach(env, loop, fn, array, n, leading_null, budget_ms,
+                                                 array, n, slots + n, stop_slot, thrown);
+  if (pooled) data.scratch_busy = false;
+  return count;
+}
+
+// JS thread. The value loop: the same loop over an Array of the values
+// (MakeArray), two Node-API calls for a whole run instead of one per item.
+// The stop slot is element 0 of the environment's Float64Array.
+inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
+                               const Value* values, size_t n, double budget_ms,
+                               double** stop_slot, CallOutcome* thrown) {
+  auto& data = native_detail::DataFor(env.raw());
+  Napi::Function loop = CompiledHelper(env, &data.for_each_value, native_detail::kForEachSource);
+  Napi::Env e = env.napi();
+  double* slots = nullptr;
+  bool pooled = false;
+  napi_value stop = nullptr;
+  if (!loop.IsEmpty()) {
+    stop = native_detail::ForEachValues(env.raw(), data, 1, &slots, &pooled);
+    if (stop == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
+  }
+  if (stop == nullptr) {
+    return native_detail::CallEachDirectly(
+        env, fn, leading_null, n, [&](size_t i) { return values[i]; }, thrown);
+  }
+  slots[0] = 0;
+  const Value array = MakeArray(env, values, n);
+  const size_t count = native_detail::RunForEach(env, loop, fn, array.napi(), n, leading_null,
+                                                 budget_ms, stop, 0, slots, stop_slot, thrown);
+  if (pooled) data.scratch_busy = false;
+  return count;
 }
 
 // JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.

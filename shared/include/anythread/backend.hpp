@@ -49,6 +49,9 @@
 //                                   32 calls); returns how many calls ran, the
 //                                   throwing one included. values has n + 1
 //                                   slots.
+//   CallForEachValue(env, fn, leading_null, values, n, budget_ms,
+//               &stop_slot, &thrown)  The same for n Values at values (the
+//                                   backend provides the stop slot).
 //   MakeTypedArray(env, type, values, n)  A new typed array of `type`
 //                                   holding a copy of the n elements at
 //                                   values (of type's element type).

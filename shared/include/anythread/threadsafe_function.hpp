@@ -470,6 +470,15 @@ class TsfnState final : public DrainTarget,
           continue;
         }
       }
+      if constexpr (kOneValue && !kNumericPayload<T>) {
+        if (!batched_ && !convert_ && items[i].plain()) {
+          i += DeliverOneValues(env, fn, items + i, n - i, start);
+          if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+            return i;
+          }
+          continue;
+        }
+      }
       if (batched_ && items[i].plain()) {
         i += DeliverValues(env, fn, items + i, n - i, start);
         if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
@@ -613,6 +622,56 @@ class TsfnState final : public DrainTarget,
     return done;
   }
 
+  // JS thread. The value loop: a run of plain one-value payloads that are
+  // not numbers (strings, booleans, ...; no converter) is made into values
+  // here, and a loop in JS calls the callback with each (CallForEachValue:
+  // natively two Node-API calls per run, in wasm one transition, instead of
+  // one per item). It stops as the numeric fast path does: at an abort from
+  // a callback (the stop slot), once the batch begun at `start` has used
+  // kMaxDrainTime, and a throw is uncaught and the loop goes on after it.
+  // Short runs (an idle stream) go by direct calls. Returns how many it
+  // delivered; the rest stay queued (their values are made again later).
+  size_t DeliverOneValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
+                          std::chrono::steady_clock::time_point start) {
+    size_t run = 0;
+    while (run < n && items[run].plain()) ++run;
+    if (run < kMinFastPathRun || run < 2) {
+      for (size_t i = 0; i < run; ++i) {
+        if (i > 0 && queue_.AbortRequested()) return i;
+        CallWithOne(env, fn, JsTraits<T>::ToJs(env, items[i].value()));
+      }
+      return run;
+    }
+    values_.clear();
+    size_t made = 0;
+    while (made < run) {
+      if (made > 0 && (made & 15) == 0 &&
+          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+        break;
+      }
+      values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
+      ++made;
+    }
+    const bool leading_null = S == ErrorStrategy::kCalleeHandled;
+    size_t done = 0;
+    while (done < made) {
+      CallOutcome thrown;
+      double budget_ms = 0;  // Checked every 32 calls: none for fewer.
+      if (made - done >= 32) {
+        const std::chrono::duration<double, std::milli> left =
+            kMaxDrainTime - (std::chrono::steady_clock::now() - start);
+        budget_ms = std::max(left.count(), 0.0);
+      }
+      done += CallForEachValue(env, fn, leading_null, values_.data() + done, made - done,
+                               budget_ms, &stop_slot_, &thrown);
+      if (!thrown.threw) break;  // Finished, or stopped (abort, time).
+      ReportUncaught(env, thrown.value);
+      if (queue_.AbortRequested()) break;
+    }
+    values_.clear();
+    return done;
+  }
+
   Result<Args> Convert(Env env, T& value) {
     if (convert_) return convert_(env, value);
     if constexpr (kHasDefaultConversion<T>) {
@@ -728,8 +787,8 @@ class TsfnState final : public DrainTarget,
   const bool lend_;                 // Batches lent (LendTypedArray).
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
   std::vector<typename BatchElement<T>::type> batch_;  // Batched delivery's.
-  std::vector<Value> values_;       // A batch of values (DeliverValues).
-  double* stop_slot_ = nullptr;     // Set by CallForEach while JS runs.
+  std::vector<Value> values_;       // DeliverValues', DeliverOneValues'.
+  double* stop_slot_ = nullptr;     // Set by CallForEach(Value) while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;
 };

@@ -31,15 +31,21 @@
 //                                  CallMany() copies none.
 //   Resolves once every producer has finished and the function finalized.
 //
-//   flood(callback, { count, converter, batched, lend }) -> number
+//   flood(callback, { count, converter, batched, lend, fromThread, strings,
+//                     keep }) -> number
 //     Queues callback(i) for i in [0, count) from the JS thread itself
 //     (NonBlocking, unbounded), before anything can drain, then releases;
 //     returns how many calls were accepted. Plain numbers go through the
 //     numeric fast path; with converter: true each goes through a converter
 //     (the per-item path); batched: true hands JS Uint32Array batches,
-//     lent ones (detached when the callback returns) with lend: true (an
-//     optional boolean). For the drain's yield bounds (count and time), and
-//     for lent batches.
+//     lent ones (detached when the callback returns) with lend: true.
+//     strings: true makes the payloads std::strings (String(i)), which go
+//     through the value loop (batched: Arrays of strings); keep: true keeps
+//     a handle for floodAbort(). (The last four are optional booleans.)
+//     For the drain's yield bounds (count and time), and for lent batches.
+//   floodAbort() -> string
+//     Aborts the function the last flood() kept and lets go of it; returns
+//     the status's name.
 //
 //   typedBatch(callback, { type, values, lend }) -> number
 //     A batched function (Fatal) over a payload of the C++ type named by
@@ -565,44 +571,41 @@ Value RunExport(const CallbackInfo& info) {
   return promise;
 }
 
-Value FloodExport(const CallbackInfo& info) {
-  Env env = info.env();
-  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
-  double count;
-  if (!ReadNumber(env, info[1], "count", 0, 1e7, &count)) return Value::Undefined(env);
-  Value converter = info[1].Get("converter");
-  Value batched = info[1].Get("batched");
-  if (!converter.IsBoolean() || !batched.IsBoolean()) {
-    return Throw(env, ErrorKind::kTypeError,
-                 "options.converter and options.batched must be booleans");
-  }
-  Value lend = info[1].Get("lend");
-  if (!lend.IsUndefined() && !lend.IsBoolean()) {
-    return Throw(env, ErrorKind::kTypeError, "options.lend must be a boolean");
-  }
-  Value from_thread = info[1].Get("fromThread");
-  if (!from_thread.IsUndefined() && !from_thread.IsBoolean()) {
-    return Throw(env, ErrorKind::kTypeError, "options.fromThread must be a boolean");
-  }
-  using Numbers = anythread::ThreadsafeFunction<uint32_t, ErrorStrategy::kFatal>;
-  anythread::ThreadsafeFunctionOptions options;
-  options.batched = batched.AsBool();
-  options.lend_batches = lend.IsBoolean() && lend.AsBool();
-  auto tsfn = converter.AsBool()
-                  ? Numbers::Create(env, info[0], options,
-                                    [](Env env, uint32_t& v) -> Result<Args> {
-                                      return Args{Value::Number(env, v)};
-                                    })
-                  : Numbers::Create(env, info[0], options);
+// The function flood() kept (keep: true) for floodAbort(): its abort,
+// holding a handle of its own. JS thread only; one per runtime.
+std::function<Status()>& KeptFlood() {
+  static std::function<Status()> abort;
+  return abort;
+}
+
+// flood() over payloads of type T, call i's payload make(i).
+template <typename T, typename Make>
+Value Flood(Env env, const Value& callback, uint32_t count, bool converter,
+            anythread::ThreadsafeFunctionOptions options, bool from_thread, bool keep,
+            Make make) {
+  using F = anythread::ThreadsafeFunction<T, ErrorStrategy::kFatal>;
+  auto tsfn = converter
+                  ? F::Create(env, callback, options,
+                              [](Env env, T& v) -> Result<Args> {
+                                return Args{anythread::JsTraits<T>::ToJs(env, v)};
+                              })
+                  : F::Create(env, callback, options);
   if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
-  Numbers f = std::move(tsfn).value();
+  F f = std::move(tsfn).value();
+  if (keep) {
+    KeptFlood() = [kept = f]() mutable {
+      Status status = kept.Abort();
+      kept.Release();
+      return status;
+    };
+  }
   double accepted = 0;
   auto queue_all = [&] {
-    for (uint32_t i = 0; i < static_cast<uint32_t>(count); ++i) {
-      if (f.Call(i, CallMode::kNonBlocking) == Status::kOk) ++accepted;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (f.Call(make(i), CallMode::kNonBlocking) == Status::kOk) ++accepted;
     }
   };
-  if (from_thread.IsBoolean() && from_thread.AsBool()) {
+  if (from_thread) {
     // A thread makes the calls while the JS thread waits for it here. In
     // wasm the main thread runs the queued proxied calls meanwhile
     // (Emscripten's main-thread wait does), and with them the wake-up
@@ -614,6 +617,49 @@ Value FloodExport(const CallbackInfo& info) {
   }
   f.Release();
   return Value::Number(env, accepted);
+}
+
+Value FloodExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!ReadCallbackAndOptions(info)) return Value::Undefined(env);
+  double count;
+  if (!ReadNumber(env, info[1], "count", 0, 1e7, &count)) return Value::Undefined(env);
+  Value converter = info[1].Get("converter");
+  Value batched = info[1].Get("batched");
+  if (!converter.IsBoolean() || !batched.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError,
+                 "options.converter and options.batched must be booleans");
+  }
+  bool flags[4] = {};  // lend, fromThread, strings, keep: optional booleans.
+  const char* names[4] = {"lend", "fromThread", "strings", "keep"};
+  for (int k = 0; k < 4; ++k) {
+    Value flag = info[1].Get(names[k]);
+    if (!flag.IsUndefined() && !flag.IsBoolean()) {
+      return Throw(env, ErrorKind::kTypeError,
+                   std::string("options.") + names[k] + " must be a boolean");
+    }
+    flags[k] = flag.IsBoolean() && flag.AsBool();
+  }
+  anythread::ThreadsafeFunctionOptions options;
+  options.batched = batched.AsBool();
+  options.lend_batches = flags[0];
+  const auto n = static_cast<uint32_t>(count);
+  if (flags[2]) {
+    return Flood<std::string>(env, info[0], n, converter.AsBool(), options, flags[1], flags[3],
+                              [](uint32_t i) { return std::to_string(i); });
+  }
+  return Flood<uint32_t>(env, info[0], n, converter.AsBool(), options, flags[1], flags[3],
+                         [](uint32_t i) { return i; });
+}
+
+// Aborts the function the last flood() with keep: true kept, and lets go of
+// it; returns the abort's status name ("Ok"). TypeError when none is kept.
+Value FloodAbortExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!KeptFlood()) return Throw(env, ErrorKind::kTypeError, "no flood() is kept");
+  auto abort = std::move(KeptFlood());
+  KeptFlood() = nullptr;
+  return Value::String(env, anythread::StatusName(abort()));
 }
 
 // A batched function over `callback` (strategy S; batches lent when
@@ -917,6 +963,7 @@ Value EchoStopExport(const CallbackInfo& info) {
 ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
+  m.Export("floodAbort", &FloodAbortExport);
   m.Export("typedBatch", &TypedBatchExport);
   m.Export("batchedWithConsumers", &BatchedWithConsumersExport);
   m.Export("valueBatch", &ValueBatchExport);

@@ -40,6 +40,10 @@ anythread_em_val anythread_new_promise(void);  // { promise, resolve, reject }
 // -(i + 1) when call i threw (then anythread_take_error() has the value).
 int anythread_for_each(anythread_em_val fn, const double* values, int n, int leading_null,
                        double budget_ms);
+// The value loop (see CallForEachValue): the same over the values of n
+// handles, with the stop slot at `stop`.
+int anythread_for_each_value(anythread_em_val fn, const anythread_em_val* handles, int n,
+                             int leading_null, double budget_ms, const double* stop);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_typed_array(int type, const void* values, int n);
 // A JS string of the n bytes of UTF-8 at s (invalid sequences become
@@ -194,13 +198,41 @@ inline size_t CallForEach(Env, const Value& fn, bool leading_null,
   return static_cast<size_t>(-r);
 }
 
+namespace wasm_detail {
+// Main thread. The handles of values[0..n), in a buffer reused from call to
+// call (no allocation per batch): the glue reads them all before it calls
+// any JS, so a call made from a callback may reuse the buffer.
+inline const anythread_em_val* HandlesOf(const Value* values, size_t n) {
+  static std::vector<anythread_em_val> handles;
+  if (handles.size() < n) handles.resize(n);
+  for (size_t i = 0; i < n; ++i) handles[i] = values[i].val().as_handle();
+  return handles.data();
+}
+}  // namespace wasm_detail
+
+// Main thread. The value loop: fn([null,] values[i]) for each i in one
+// transition; the glue reads the values' handles, then loops as
+// CallForEach does. The stop slot is a double on this function's stack
+// (in wasm memory, where the glue reads it).
+inline size_t CallForEachValue(Env, const Value& fn, bool leading_null, const Value* values,
+                               size_t n, double budget_ms, double** stop_slot,
+                               CallOutcome* thrown) {
+  double stop = 0;
+  *stop_slot = &stop;
+  int r = anythread_for_each_value(fn.val().as_handle(), wasm_detail::HandlesOf(values, n),
+                                   static_cast<int>(n), leading_null ? 1 : 0, budget_ms, &stop);
+  *stop_slot = nullptr;
+  if (r >= 0) return static_cast<size_t>(r);
+  thrown->threw = true;
+  thrown->value = emscripten::val::take_ownership(anythread_take_error());
+  return static_cast<size_t>(-r);
+}
+
 // One transition for the whole array: setting its elements one by one
 // through embind would be one each.
 inline Value MakeArray(Env, const Value* values, size_t n) {
-  std::vector<anythread_em_val> handles(n);
-  for (size_t i = 0; i < n; ++i) handles[i] = values[i].val().as_handle();
   return emscripten::val::take_ownership(
-      anythread_make_array(handles.data(), static_cast<int>(n)));
+      anythread_make_array(wasm_detail::HandlesOf(values, n), static_cast<int>(n)));
 }
 
 inline Value MakeTypedArray(Env, TypedArrayType type, const void* values, size_t n) {

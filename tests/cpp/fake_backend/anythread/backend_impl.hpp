@@ -119,6 +119,7 @@ class FakeRuntime {
   std::vector<std::string> uncaught;  // DescribeThrown of each uncaught value.
   std::vector<std::shared_ptr<const void>> uncaught_values;
   std::shared_ptr<const void> pending_exception;
+  size_t value_loops = 0;  // CallForEachValue calls (JS thread).
 
  private:
   const std::thread::id js_thread_;
@@ -353,36 +354,56 @@ inline Value LendTypedArray(Env env, TypedArrayType type, const void* values, si
 // Like detaching: the array reads as empty from then on.
 inline void EndLend(Env, const Value& array) { array.data()->items.clear(); }
 
-// Like the real backends: the loop reads the stop slot before each call,
-// and stops every 32 calls once `budget_ms` have passed.
-inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
-                          double* values, size_t n, double budget_ms,
-                          double** stop_slot, CallOutcome* thrown) {
-  *stop_slot = values + n;
+namespace fake_detail {
+// Like the real backends' loop: reads the stop slot before each call, and
+// stops every 32 calls once `budget_ms` have passed; value(i) is call i's.
+template <typename ValueAt>
+size_t ForEach(Env env, const Value& fn, bool leading_null, size_t n, ValueAt value,
+               const double& stop, double budget_ms, CallOutcome* thrown) {
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < n; ++i) {
-    if (values[n] != 0) {
-      *stop_slot = nullptr;
-      return i;
-    }
+    if (stop != 0) return i;
     std::vector<Value> args;
     if (leading_null) args.push_back(Value::Null(env));
-    args.push_back(Value::Number(env, values[i]));
+    args.push_back(value(i));
     CallOutcome o = CallFunction(env, fn, args);
     if (o.threw) {
-      *stop_slot = nullptr;
       *thrown = o;
       return i + 1;
     }
     if ((i & 31) == 31 &&
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count() > budget_ms) {
-      *stop_slot = nullptr;
       return i + 1;
     }
   }
-  *stop_slot = nullptr;
   return n;
+}
+}  // namespace fake_detail
+
+// The stop slot is values[n], as natively.
+inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
+                          double* values, size_t n, double budget_ms,
+                          double** stop_slot, CallOutcome* thrown) {
+  *stop_slot = values + n;
+  const size_t count = fake_detail::ForEach(
+      env, fn, leading_null, n, [&](size_t i) { return Value::Number(env, values[i]); },
+      values[n], budget_ms, thrown);
+  *stop_slot = nullptr;
+  return count;
+}
+
+// The value loop; the stop slot is a double of its own, as in wasm.
+inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
+                               const Value* values, size_t n, double budget_ms,
+                               double** stop_slot, CallOutcome* thrown) {
+  ++env.rt()->value_loops;
+  double stop = 0;
+  *stop_slot = &stop;
+  const size_t count = fake_detail::ForEach(
+      env, fn, leading_null, n, [&](size_t i) { return values[i]; }, stop, budget_ms, thrown);
+  *stop_slot = nullptr;
+  return count;
 }
 
 inline Value MakeError(Env env, ErrorKind, std::string_view code,
