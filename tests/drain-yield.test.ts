@@ -4,19 +4,20 @@
 // call is queued before anything can drain (from the JS thread itself), so
 // without those bounds the whole flood would be delivered in one task, before
 // any timer. On the numeric fast path (plain numbers, the loop in JS), the
-// value loop (strings, the same loop over an Array), the per-item path (a
-// converter), and batched delivery; on every backend.
+// string and value loops (strings, vectors: the same loop over an Array),
+// the per-item path (a converter), and batched delivery; on every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
 import { reliability } from './reliability/harness';
 
 const MAX_PER_WAKE_UP = 16_384;
-// [name, converter, strings]: the numeric fast path, the value loop, and
-// the per-item path.
+// [name, converter, payload]: the numeric fast path, the string and value
+// loops, and the per-item path.
 const PATHS = [
-  ['numeric fast path', false, false],
-  ['value loop (strings)', false, true],
-  ['per-item path (converter)', true, false],
+  ['numeric fast path', false, 'number'],
+  ['string loop', false, 'string'],
+  ['value loop (vectors)', false, 'vector'],
+  ['per-item path (converter)', true, 'number'],
 ] as const;
 
 /** Resolves with the callback's values once `count` have arrived, and with how
@@ -26,9 +27,10 @@ function watch(count: number, onEach?: () => void) {
   let atTimer = -1;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const callback = (v: number | string | Uint32Array) => {
+  const callback = (v: number | string | number[] | Uint32Array) => {
     if (typeof v === 'number') values.push(v);
     else if (typeof v === 'string') values.push(Number(v));
+    else if (Array.isArray(v)) values.push(v.length === 1 ? v[0] : NaN);
     else for (const x of v) values.push(x);
     onEach?.();
     if (values.length === count) resolve();
@@ -45,11 +47,11 @@ function busyWait(ms: number) {
 }
 
 describe.each(backends)('%s', (backend) => {
-  test.for(PATHS)('%s: a flood of fast callbacks lets a timer run before it ends', async ([, converter, strings]) => {
+  test.for(PATHS)('%s: a flood of fast callbacks lets a timer run before it ends', async ([, converter, payload]) => {
     const m = await reliability(backend);
     const count = 400_000;
     const w = watch(count);
-    expect(m.flood(w.callback, { count, converter, batched: false, strings })).toBe(count);
+    expect(m.flood(w.callback, { count, converter, batched: false, payload })).toBe(count);
     w.armTimer();
     await w.done;
     expect(w.atTimer()).toBeGreaterThanOrEqual(0);
@@ -58,11 +60,11 @@ describe.each(backends)('%s', (backend) => {
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 
-  test.for(PATHS)('%s: slow callbacks yield after the time budget', async ([, converter, strings]) => {
+  test.for(PATHS)('%s: slow callbacks yield after the time budget', async ([, converter, payload]) => {
     const m = await reliability(backend);
     const count = 200;
     const w = watch(count, () => busyWait(1));  // 200 ms of callbacks in all.
-    expect(m.flood(w.callback, { count, converter, batched: false, strings })).toBe(count);
+    expect(m.flood(w.callback, { count, converter, batched: false, payload })).toBe(count);
     w.armTimer();
     await w.done;
     // The budget is checked every 32 calls on the loops (every 16 on the
@@ -97,11 +99,12 @@ describe.each(backends)('%s', (backend) => {
   // nothing may hold it longer: its queue's rings (megabytes after a flood)
   // would stay until a garbage collection, which nothing here asks for.
   test.for([
-    ['numeric fast path', false, false, false],
-    ['value loop (strings)', false, false, true],
-    ['per-item path (converter)', true, false, false],
-    ['batched delivery', false, true, false],
-  ] as const)('%s: after a flood that yielded, the finalized function lets go of its state', async ([, converter, batched, strings]) => {
+    ['numeric fast path', false, false, 'number'],
+    ['string loop', false, false, 'string'],
+    ['value loop (vectors)', false, false, 'vector'],
+    ['per-item path (converter)', true, false, 'number'],
+    ['batched delivery', false, true, 'number'],
+  ] as const)('%s: after a flood that yielded, the finalized function lets go of its state', async ([, converter, batched, payload]) => {
     const m = await reliability(backend);
     const settled = async () => {
       const until = performance.now() + 5_000;
@@ -113,7 +116,7 @@ describe.each(backends)('%s', (backend) => {
     expect(await settled()).toBe(0);  // Earlier tests' functions are gone too.
     const count = 100_000;  // Several wake-ups: the drain yields in between.
     const w = watch(count);
-    expect(m.flood(w.callback, { count, converter, batched, strings })).toBe(count);
+    expect(m.flood(w.callback, { count, converter, batched, payload })).toBe(count);
     expect(m.liveFunctions()).toBe(1);
     await w.done;
     expect(await settled()).toBe(0);
@@ -128,7 +131,7 @@ describe.each(backends)('%s', (backend) => {
       m.flood(cb, { count: 1, converter: 'yes' as unknown as boolean, batched: false }),
     ).toThrow(TypeError);
     expect(() =>
-      m.flood(cb, { count: 1, converter: false, batched: false, strings: 1 as unknown as boolean }),
+      m.flood(cb, { count: 1, converter: false, batched: false, payload: 'text' as unknown as 'string' }),
     ).toThrow(TypeError);
     expect(() => m.floodAbort()).toThrow(TypeError);  // None kept.
   });

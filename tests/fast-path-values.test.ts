@@ -7,19 +7,24 @@
 // lengths of the runs before it; and no callback can reach the array
 // (natively the loop is strict code, so a sloppy callback's `caller` is
 // null; in wasm the array is no argument of the loop). Other one-value
-// payloads (strings here) take the value loop: the same loop over an Array
-// of the values, with a stop slot of its own; the same holds for it, and
-// an abort from a callback stops either loop at once. On every backend.
+// payloads take the same loop over an Array of their values, with a stop
+// slot of its own: std::strings the string loop (in wasm the loop makes
+// the strings from their bytes), others (vectors here) the value loop. The
+// same holds for them, and an abort from a callback stops any of the
+// loops at once. On every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
 import { reliability } from './reliability/harness';
 
 type Module = Awaited<ReturnType<typeof reliability>>;
 
-/** Queues `count` calls carrying 0..count-1 (as numbers, or as strings)
- * from the JS thread (all queued before any drain: one run per wake-up, up
- * to 16,384) and resolves with the values the callback saw. */
-async function run(m: Module, count: number, strings: boolean): Promise<unknown[]> {
+type Payload = 'number' | 'string' | 'vector';
+
+/** Queues `count` calls carrying 0..count-1 (as numbers, strings or
+ * one-element arrays) from the JS thread (all queued before any drain: one
+ * run per wake-up, up to 16,384) and resolves with the values the callback
+ * saw. */
+async function run(m: Module, count: number, payload: Payload): Promise<unknown[]> {
   const values: unknown[] = [];
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
@@ -27,14 +32,18 @@ async function run(m: Module, count: number, strings: boolean): Promise<unknown[
     values.push(v);
     if (values.length === count) resolve();
   };
-  expect(m.flood(cb, { count, converter: false, batched: false, strings })).toBe(count);
+  expect(m.flood(cb, { count, converter: false, batched: false, payload })).toBe(count);
   await done;
   return values;
 }
 
-/** Whether values[i] is i (strings: String(i)) for every i. */
-const inOrder = (values: unknown[], strings: boolean) =>
-  values.every((v, i) => v === (strings ? String(i) : i));
+/** Whether values[i] is call i's value (i, String(i) or [i]) for every i. */
+const inOrder = (values: unknown[], payload: Payload) =>
+  values.every((v, i) =>
+    payload === 'vector'
+      ? Array.isArray(v) && v.length === 1 && v[0] === i
+      : v === (payload === 'string' ? String(i) : i),
+  );
 
 async function settled(m: Module) {
   const until = performance.now() + 5_000;
@@ -44,25 +53,26 @@ async function settled(m: Module) {
   return m.liveFunctions();
 }
 
-// [name, strings]: the numeric fast path, and the value loop.
+// [name, payload]: the numeric fast path, the string loop, the value loop.
 const LOOPS = [
-  ['numeric fast path', false],
-  ['value loop (strings)', true],
+  ['numeric fast path', 'number'],
+  ['string loop', 'string'],
+  ['value loop (vectors)', 'vector'],
 ] as const;
 
 describe.each(backends)('%s', (backend) => {
-  test.for(LOOPS)('%s: runs of changing length, one after another: every value, in order', async ([, strings]) => {
+  test.for(LOOPS)('%s: runs of changing length, one after another: every value, in order', async ([, payload]) => {
     const m = await reliability(backend);
     // Short, then longer than any before (the values' array grows), then
     // short again (a shorter run in the grown array), then the longest.
     for (const count of [40, 3_000, 70, 16_384, 9, 12_000]) {
-      const values = await run(m, count, strings);
+      const values = await run(m, count, payload);
       expect(values.length).toBe(count);
-      expect(inOrder(values, strings)).toBe(true);
+      expect(inOrder(values, payload)).toBe(true);
     }
   });
 
-  test.for(LOOPS)('%s: an abort from a callback stops the loop at that call', async ([, strings]) => {
+  test.for(LOOPS)('%s: an abort from a callback stops the loop at that call', async ([, payload]) => {
     const m = await reliability(backend);
     expect(await settled(m)).toBe(0);
     const count = 5_000;
@@ -74,14 +84,14 @@ describe.each(backends)('%s', (backend) => {
       if (values.length === abortAt + 1) statuses.push(m.floodAbort());
     };
     // One run: every call is queued before the first drain.
-    expect(m.flood(cb, { count, converter: false, batched: false, strings, keep: true })).toBe(count);
+    expect(m.flood(cb, { count, converter: false, batched: false, payload, keep: true })).toBe(count);
     expect(await settled(m)).toBe(0);  // Finalized: nothing more can come.
     expect(statuses).toEqual(['Ok']);
     expect(values.length).toBe(abortAt + 1);
-    expect(inOrder(values, strings)).toBe(true);
+    expect(inOrder(values, payload)).toBe(true);
   });
 
-  test.for(LOOPS)('%s: a callback cannot reach the values or the stop slot through its caller', async ([, strings]) => {
+  test.for(LOOPS)('%s: a callback cannot reach the values or the stop slot through its caller', async ([, payload]) => {
     const m = await reliability(backend);
     // The callback itself in sloppy mode (test modules are strict): its
     // `caller` is the function that called it, unless that one is strict
@@ -101,9 +111,9 @@ describe.each(backends)('%s', (backend) => {
         `if (s.values.length === ${count}) s.done();`,
     ) as (v: unknown) => void;
     try {
-      expect(m.flood(probe, { count, converter: false, batched: false, strings })).toBe(count);
+      expect(m.flood(probe, { count, converter: false, batched: false, payload })).toBe(count);
       await done;
-      expect(inOrder(seen.values, strings)).toBe(true);
+      expect(inOrder(seen.values, payload)).toBe(true);
       expect(seen.reached.length).toBe(count);
       expect(seen.reached.every((reached) => reached === false)).toBe(true);
     } finally {

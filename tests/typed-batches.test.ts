@@ -131,6 +131,24 @@ describe.each(backends)('%s', (backend) => {
     expect(batch).toEqual(values);
   });
 
+  // The same strings one call per item: the string loop makes them (in
+  // wasm from their bytes, in the glue), and an error splits its run.
+  test('strings keep every character one call per item too, an error amid them', async () => {
+    const m = await reliability(backend);
+    const values = [
+      'plain', 'é', '日本語のログ', '😀 emoji', 'nul\0inside', null, 'ascii then é',
+      'x'.repeat(63) + 'é', 'y'.repeat(200), '', 'ä'.repeat(100),
+    ];
+    const seen = await new Promise<unknown[]>((resolve) => {
+      const got: unknown[] = [];
+      m.valueBatch((err, s) => {
+        got.push(err ? `error: ${err.message}` : s);
+        if (got.length === values.length) resolve(got);
+      }, { values, spread: false, perItem: true });
+    });
+    expect(seen).toEqual(values.map((v, i) => v ?? `error: no value at ${i}`));
+  });
+
   // Natively an Array is built in JS from chunks of 1024 values: a batch
   // of 3000 crosses two chunk boundaries.
   test('a long batch of strings arrives whole, in order', async () => {

@@ -80,19 +80,21 @@ export interface ReliabilityModule {
    * `fromThread`: a thread makes the calls while the JS thread waits for it
    * inside this call (in wasm, the main thread runs Emscripten's queued
    * calls meanwhile: a doorbell without Atomics.waitAsync drains there).
-   * `strings`: the payloads are std::strings, String(i) (the value loop;
-   * batched: Arrays of strings). `keep`: the module keeps a handle for
-   * floodAbort(). */
+   * `payload`: 'string', std::strings, String(i) (the string loop);
+   * 'vector', std::vector<uint32_t>s, [i] (the value loop); 'number' (the
+   * default), uint32_t. Batched, strings and vectors come in Arrays.
+   * `keep`: the module keeps a handle for floodAbort(). */
   flood(
-    callback: (value: number | string | Uint32Array | string[]) => void,
+    // A number, a string, an Array, or a batch: what the options make.
+    callback: (value: any) => void,
     options: {
       count: number;
       converter: boolean;
       batched: boolean;
       lend?: boolean;
       fromThread?: boolean;
-      strings?: boolean;
       keep?: boolean;
+      payload?: 'number' | 'string' | 'vector';
     },
   ): number;
   /** Aborts the function the last flood() kept and lets go of it; returns
@@ -109,10 +111,12 @@ export interface ReliabilityModule {
    * Spread<uint32_t, std::string>, index and string); the JS thread queues
    * one call per entry before anything drains (null: an Error, code
    * 'Missing', message 'no value at <index>'), then releases it. Returns
-   * how many calls were accepted. */
+   * how many calls were accepted. `perItem`: not batched, one callback call
+   * per entry (its string, or its Error). */
   valueBatch(
-    callback: (err: Error | null, batch?: unknown[]) => void,
-    options: { values: (string | null)[]; spread: boolean },
+    // A batch, or one value (perItem).
+    callback: (err: Error | null, batch?: any) => void,
+    options: { values: (string | null)[]; spread: boolean; perItem?: boolean },
   ): number;
   /** A CalleeHandled function whose converter turns a call of n into n
    * arguments (100 * n + i, i < n); the JS thread queues one call per

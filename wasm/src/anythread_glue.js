@@ -216,9 +216,12 @@ mergeInto(LibraryManager.library, {
   // string (see anythread_for_each). Short ASCII strings (log lines, keys)
   // are read directly; the rest goes to a TextDecoder, which cannot read
   // shared memory, so from a copy.
-  anythread_string__deps: ['$Emval', '$anythreadState'],
+  anythread_string__deps: ['$Emval', '$anythreadUtf8'],
   anythread_string: function(ptr, n) {
-    var heap = HEAPU8;
+    return Emval.toHandle(anythreadUtf8(HEAPU8, ptr, n));
+  },
+  $anythreadUtf8__deps: ['$anythreadState'],
+  $anythreadUtf8: function(heap, ptr, n) {
     var s = '';
     var i = 0;
     if (n <= 64) {
@@ -227,11 +230,28 @@ mergeInto(LibraryManager.library, {
         if (c >= 0x80) break;
         s += String.fromCharCode(c);
       }
-      if (i === n) return Emval.toHandle(s);
+      if (i === n) return s;
     }
     // From the first byte that is not ASCII (a character boundary).
     var decoder = anythreadState.utf8 || (anythreadState.utf8 = new TextDecoder('utf-8'));
-    return Emval.toHandle(s + decoder.decode(heap.slice(ptr + i, ptr + n)));
+    return s + decoder.decode(heap.slice(ptr + i, ptr + n));
+  },
+
+  // The string loop (CallForEachString): n strings, each the UTF-8 bytes
+  // of an (address, length) pair at spans, made into JS strings here (no
+  // handle per string, no transition per string), then the loop above.
+  anythread_for_each_string__deps: ['$Emval', '$anythreadForEach', '$anythreadUtf8'],
+  anythread_for_each_string: function(fn, spans, n, leadingNull, budget, stop) {
+    var f = Emval.toValue(fn);
+    var words = HEAPU32;  // One view each (see anythread_for_each).
+    var bytes = HEAPU8;
+    var base = spans >> 2;
+    var v = new Array(n);
+    for (var i = 0; i < n; i++) v[i] = anythreadUtf8(bytes, words[base + 2 * i], words[base + 2 * i + 1]);
+    anythreadState.loopValues = v;
+    anythreadState.loopHeap = HEAPF64;
+    anythreadState.loopStop = stop >> 3;
+    return anythreadForEach(f, n, leadingNull, budget);
   },
 
   // MakeArray: the values of n emval handles, as one Array.

@@ -535,6 +535,18 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
   return count;
 }
 
+// JS thread. The string loop: natively the strings are made here (one
+// Node-API call each), then go through the value loop.
+inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
+                                const std::string_view* strings, size_t n, double budget_ms,
+                                double** stop_slot, CallOutcome* thrown) {
+  std::vector<Value> values;
+  values.reserve(n);
+  for (size_t i = 0; i < n; ++i) values.push_back(Value::String(env, strings[i]));
+  return CallForEachValue(env, fn, leading_null, values.data(), n, budget_ms, stop_slot,
+                          thrown);
+}
+
 // JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.
 inline void AttachThen(Env env, const Value& thenable,
                        std::function<void(Env, bool, const Value&)> fn) {

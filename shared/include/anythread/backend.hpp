@@ -52,6 +52,9 @@
 //   CallForEachValue(env, fn, leading_null, values, n, budget_ms,
 //               &stop_slot, &thrown)  The same for n Values at values (the
 //                                   backend provides the stop slot).
+//   CallForEachString(env, fn, leading_null, strings, n, budget_ms,
+//               &stop_slot, &thrown)  The same for n std::string_views of
+//                                   UTF-8 (the backend makes the strings).
 //   MakeTypedArray(env, type, values, n)  A new typed array of `type`
 //                                   holding a copy of the n elements at
 //                                   values (of type's element type).

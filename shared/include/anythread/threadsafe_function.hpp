@@ -29,6 +29,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -626,11 +627,13 @@ class TsfnState final : public DrainTarget,
   // not numbers (strings, booleans, ...; no converter) is made into values
   // here, and a loop in JS calls the callback with each (CallForEachValue:
   // natively two Node-API calls per run, in wasm one transition, instead of
-  // one per item). It stops as the numeric fast path does: at an abort from
-  // a callback (the stop slot), once the batch begun at `start` has used
-  // kMaxDrainTime, and a throw is uncaught and the loop goes on after it.
-  // Short runs (an idle stream) go by direct calls. Returns how many it
-  // delivered; the rest stay queued (their values are made again later).
+  // one per item); std::strings go as their bytes (CallForEachString: in
+  // wasm the loop makes the strings, with no handle each). It stops as the
+  // numeric fast path does: at an abort from a callback (the stop slot),
+  // once the batch begun at `start` has used kMaxDrainTime, and a throw is
+  // uncaught and the loop goes on after it. Short runs (an idle stream) go
+  // by direct calls. Returns how many it delivered; the rest stay queued
+  // (their values are made again later).
   size_t DeliverOneValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                           std::chrono::steady_clock::time_point start) {
     size_t run = 0;
@@ -642,34 +645,53 @@ class TsfnState final : public DrainTarget,
       }
       return run;
     }
-    values_.clear();
-    size_t made = 0;
-    while (made < run) {
-      if (made > 0 && (made & 15) == 0 &&
-          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-        break;
-      }
-      values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
-      ++made;
-    }
     const bool leading_null = S == ErrorStrategy::kCalleeHandled;
-    size_t done = 0;
-    while (done < made) {
-      CallOutcome thrown;
-      double budget_ms = 0;  // Checked every 32 calls: none for fewer.
-      if (made - done >= 32) {
-        const std::chrono::duration<double, std::milli> left =
-            kMaxDrainTime - (std::chrono::steady_clock::now() - start);
-        budget_ms = std::max(left.count(), 0.0);
+    // Calls loop(from, budget_ms, &thrown) for the made values from `from`
+    // on until they are done or it stops; returns how many were delivered.
+    auto resume = [&](size_t made, auto&& loop) {
+      size_t done = 0;
+      while (done < made) {
+        CallOutcome thrown;
+        double budget_ms = 0;  // Checked every 32 calls: none for fewer.
+        if (made - done >= 32) {
+          const std::chrono::duration<double, std::milli> left =
+              kMaxDrainTime - (std::chrono::steady_clock::now() - start);
+          budget_ms = std::max(left.count(), 0.0);
+        }
+        done += loop(done, budget_ms, &thrown);
+        if (!thrown.threw) break;  // Finished, or stopped (abort, time).
+        ReportUncaught(env, thrown.value);
+        if (queue_.AbortRequested()) break;
       }
-      done += CallForEachValue(env, fn, leading_null, values_.data() + done, made - done,
-                               budget_ms, &stop_slot_, &thrown);
-      if (!thrown.threw) break;  // Finished, or stopped (abort, time).
-      ReportUncaught(env, thrown.value);
-      if (queue_.AbortRequested()) break;
+      return done;
+    };
+    if constexpr (std::is_same<T, std::string>::value) {
+      strings_.clear();
+      for (size_t i = 0; i < run; ++i) strings_.emplace_back(items[i].value());
+      const size_t done = resume(run, [&](size_t from, double budget_ms, CallOutcome* thrown) {
+        return CallForEachString(env, fn, leading_null, strings_.data() + from, run - from,
+                                 budget_ms, &stop_slot_, thrown);
+      });
+      strings_.clear();
+      return done;
+    } else {
+      values_.clear();
+      size_t made = 0;
+      while (made < run) {
+        if (made > 0 && (made & 15) == 0 &&
+            std::chrono::steady_clock::now() - start > kMaxDrainTime) {
+          break;
+        }
+        values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
+        ++made;
+      }
+      const size_t done = resume(made, [&](size_t from, double budget_ms, CallOutcome* thrown) {
+        return CallForEachValue(env, fn, leading_null, values_.data() + from, made - from,
+                                budget_ms, &stop_slot_, thrown);
+      });
+      values_.clear();
+      return done;
     }
-    values_.clear();
-    return done;
   }
 
   Result<Args> Convert(Env env, T& value) {
@@ -788,7 +810,8 @@ class TsfnState final : public DrainTarget,
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
   std::vector<typename BatchElement<T>::type> batch_;  // Batched delivery's.
   std::vector<Value> values_;       // DeliverValues', DeliverOneValues'.
-  double* stop_slot_ = nullptr;     // Set by CallForEach(Value) while JS runs.
+  std::vector<std::string_view> strings_;  // DeliverOneValues' std::strings.
+  double* stop_slot_ = nullptr;     // Set by a CallForEach* while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;
 };

@@ -31,17 +31,19 @@
 //                                  CallMany() copies none.
 //   Resolves once every producer has finished and the function finalized.
 //
-//   flood(callback, { count, converter, batched, lend, fromThread, strings,
-//                     keep }) -> number
+//   flood(callback, { count, converter, batched, lend, fromThread, keep,
+//                     payload }) -> number
 //     Queues callback(i) for i in [0, count) from the JS thread itself
 //     (NonBlocking, unbounded), before anything can drain, then releases;
 //     returns how many calls were accepted. Plain numbers go through the
 //     numeric fast path; with converter: true each goes through a converter
 //     (the per-item path); batched: true hands JS Uint32Array batches,
 //     lent ones (detached when the callback returns) with lend: true.
-//     strings: true makes the payloads std::strings (String(i)), which go
-//     through the value loop (batched: Arrays of strings); keep: true keeps
-//     a handle for floodAbort(). (The last four are optional booleans.)
+//     payload "string" makes the payloads std::strings (String(i)), which
+//     go through the string loop, and "vector" std::vector<uint32_t>s
+//     ([i]), through the value loop ("number", the default: uint32_t);
+//     batched, both come in Arrays. keep: true keeps a handle for
+//     floodAbort(). (lend, fromThread and keep are optional booleans.)
 //     For the drain's yield bounds (count and time), and for lent batches.
 //   floodAbort() -> string
 //     Aborts the function the last flood() kept and lets go of it; returns
@@ -630,9 +632,9 @@ Value FloodExport(const CallbackInfo& info) {
     return Throw(env, ErrorKind::kTypeError,
                  "options.converter and options.batched must be booleans");
   }
-  bool flags[4] = {};  // lend, fromThread, strings, keep: optional booleans.
-  const char* names[4] = {"lend", "fromThread", "strings", "keep"};
-  for (int k = 0; k < 4; ++k) {
+  bool flags[3] = {};  // lend, fromThread, keep: optional booleans.
+  const char* names[3] = {"lend", "fromThread", "keep"};
+  for (int k = 0; k < 3; ++k) {
     Value flag = info[1].Get(names[k]);
     if (!flag.IsUndefined() && !flag.IsBoolean()) {
       return Throw(env, ErrorKind::kTypeError,
@@ -643,13 +645,24 @@ Value FloodExport(const CallbackInfo& info) {
   anythread::ThreadsafeFunctionOptions options;
   options.batched = batched.AsBool();
   options.lend_batches = flags[0];
+  Value payload = info[1].Get("payload");
+  const std::string kind = payload.IsUndefined() ? "number" : payload.IsString() ? payload.AsString() : "";
   const auto n = static_cast<uint32_t>(count);
-  if (flags[2]) {
-    return Flood<std::string>(env, info[0], n, converter.AsBool(), options, flags[1], flags[3],
+  const bool conv = converter.AsBool();
+  if (kind == "number") {
+    return Flood<uint32_t>(env, info[0], n, conv, options, flags[1], flags[2],
+                           [](uint32_t i) { return i; });
+  }
+  if (kind == "string") {
+    return Flood<std::string>(env, info[0], n, conv, options, flags[1], flags[2],
                               [](uint32_t i) { return std::to_string(i); });
   }
-  return Flood<uint32_t>(env, info[0], n, converter.AsBool(), options, flags[1], flags[3],
-                         [](uint32_t i) { return i; });
+  if (kind == "vector") {
+    return Flood<std::vector<uint32_t>>(env, info[0], n, conv, options, flags[1], flags[2],
+                                        [](uint32_t i) { return std::vector<uint32_t>{i}; });
+  }
+  return Throw(env, ErrorKind::kTypeError,
+               "options.payload must be 'number', 'string' or 'vector'");
 }
 
 // Aborts the function the last flood() with keep: true kept, and lets go of
@@ -667,9 +680,10 @@ Value FloodAbortExport(const CallbackInfo& info) {
 // Result<T>s) before anything drains, then releases it. Returns how many
 // calls were accepted.
 template <typename T, ErrorStrategy S, typename Make>
-Value QueueBatchFromJs(Env env, const Value& callback, bool lend, uint32_t n, Make make) {
+Value QueueBatchFromJs(Env env, const Value& callback, bool lend, uint32_t n, Make make,
+                       bool batched = true) {
   anythread::ThreadsafeFunctionOptions options;
-  options.batched = true;
+  options.batched = batched;
   options.lend_batches = lend;
   auto tsfn = anythread::ThreadsafeFunction<T, S>::Create(env, callback, options);
   if (!tsfn.ok()) return anythread::ThrowError(env, ErrorKind::kError, tsfn.error());
@@ -763,13 +777,14 @@ Value BatchedWithConsumersExport(const CallbackInfo& info) {
 // Error (code 'Missing', message 'no value at <index>'). Returns how many
 // calls were accepted.
 template <typename T, typename Make>
-Value QueueValueBatch(Env env, const Value& callback, const Value& values, Make make) {
+Value QueueValueBatch(Env env, const Value& callback, const Value& values, bool batched,
+                      Make make) {
   return QueueBatchFromJs<T, ErrorStrategy::kCalleeHandled>(
       env, callback, false, values.Length(), [&](uint32_t i) {
         Value v = values.Get(i);
         return v.IsString() ? Result<T>(make(i, v.AsString()))
                             : Result<T>(anythread::Error("Missing", "no value at " + std::to_string(i)));
-      });
+      }, batched);
 }
 
 Value ValueBatchExport(const CallbackInfo& info) {
@@ -786,12 +801,17 @@ Value ValueBatchExport(const CallbackInfo& info) {
       return Throw(env, ErrorKind::kTypeError, "options.values must hold strings or null");
     }
   }
+  Value per_item = info[1].Get("perItem");
+  if (!per_item.IsUndefined() && !per_item.IsBoolean()) {
+    return Throw(env, ErrorKind::kTypeError, "options.perItem must be a boolean");
+  }
+  const bool batched = !(per_item.IsBoolean() && per_item.AsBool());
   if (spread.AsBool()) {
     using Pair = anythread::Spread<uint32_t, std::string>;
-    return QueueValueBatch<Pair>(env, info[0], values,
+    return QueueValueBatch<Pair>(env, info[0], values, batched,
                                  [](uint32_t i, std::string s) { return Pair{i, std::move(s)}; });
   }
-  return QueueValueBatch<std::string>(env, info[0], values,
+  return QueueValueBatch<std::string>(env, info[0], values, batched,
                                       [](uint32_t, std::string s) { return s; });
 }
 

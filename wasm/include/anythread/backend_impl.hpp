@@ -15,6 +15,7 @@
 #include <emscripten/threading.h>
 #include <emscripten/val.h>
 
+#include <cstdint>
 #include <functional>
 #include <atomic>
 #include <memory>
@@ -44,6 +45,9 @@ int anythread_for_each(anythread_em_val fn, const double* values, int n, int lea
 // handles, with the stop slot at `stop`.
 int anythread_for_each_value(anythread_em_val fn, const anythread_em_val* handles, int n,
                              int leading_null, double budget_ms, const double* stop);
+// The string loop (see CallForEachString): n (address, length) pairs.
+int anythread_for_each_string(anythread_em_val fn, const uint32_t* spans, int n,
+                              int leading_null, double budget_ms, const double* stop);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_typed_array(int type, const void* values, int n);
 // A JS string of the n bytes of UTF-8 at s (invalid sequences become
@@ -182,6 +186,17 @@ inline Value MakeError(Env, ErrorKind kind, std::string_view code,
       anythread_make_error(static_cast<int>(kind), c.c_str(), m.c_str()));
 }
 
+namespace wasm_detail {
+// A glue loop's result: the calls made, or -(i + 1) when call i threw (the
+// thrown value waits in the glue).
+inline size_t LoopResult(int r, CallOutcome* thrown) {
+  if (r >= 0) return static_cast<size_t>(r);
+  thrown->threw = true;
+  thrown->value = emscripten::val::take_ownership(anythread_take_error());
+  return static_cast<size_t>(-r);
+}
+}  // namespace wasm_detail
+
 // Main thread. The numeric fast path: one wasm-to-JS transition per batch;
 // JS loops over the values (read from wasm memory) and checks the stop slot,
 // values[n], before each call, and the time budget every 32 calls.
@@ -192,10 +207,7 @@ inline size_t CallForEach(Env, const Value& fn, bool leading_null,
   int r = anythread_for_each(fn.val().as_handle(), values, static_cast<int>(n),
                              leading_null ? 1 : 0, budget_ms);
   *stop_slot = nullptr;
-  if (r >= 0) return static_cast<size_t>(r);
-  thrown->threw = true;
-  thrown->value = emscripten::val::take_ownership(anythread_take_error());
-  return static_cast<size_t>(-r);
+  return wasm_detail::LoopResult(r, thrown);
 }
 
 namespace wasm_detail {
@@ -222,10 +234,28 @@ inline size_t CallForEachValue(Env, const Value& fn, bool leading_null, const Va
   int r = anythread_for_each_value(fn.val().as_handle(), wasm_detail::HandlesOf(values, n),
                                    static_cast<int>(n), leading_null ? 1 : 0, budget_ms, &stop);
   *stop_slot = nullptr;
-  if (r >= 0) return static_cast<size_t>(r);
-  thrown->threw = true;
-  thrown->value = emscripten::val::take_ownership(anythread_take_error());
-  return static_cast<size_t>(-r);
+  return wasm_detail::LoopResult(r, thrown);
+}
+
+// Main thread. The string loop: the glue makes each JS string from its
+// bytes and calls fn([null,] string) for each, in one transition, with no
+// handle per string (which took a transition to make and one to free).
+inline size_t CallForEachString(Env, const Value& fn, bool leading_null,
+                                const std::string_view* strings, size_t n, double budget_ms,
+                                double** stop_slot, CallOutcome* thrown) {
+  // Reused from call to call: the glue reads it before it calls any JS.
+  static std::vector<uint32_t> spans;
+  if (spans.size() < 2 * n) spans.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    spans[2 * i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(strings[i].data()));
+    spans[2 * i + 1] = static_cast<uint32_t>(strings[i].size());
+  }
+  double stop = 0;
+  *stop_slot = &stop;
+  int r = anythread_for_each_string(fn.val().as_handle(), spans.data(), static_cast<int>(n),
+                                    leading_null ? 1 : 0, budget_ms, &stop);
+  *stop_slot = nullptr;
+  return wasm_detail::LoopResult(r, thrown);
 }
 
 // One transition for the whole array: setting its elements one by one

@@ -119,7 +119,8 @@ class FakeRuntime {
   std::vector<std::string> uncaught;  // DescribeThrown of each uncaught value.
   std::vector<std::shared_ptr<const void>> uncaught_values;
   std::shared_ptr<const void> pending_exception;
-  size_t value_loops = 0;  // CallForEachValue calls (JS thread).
+  size_t value_loops = 0;   // CallForEachValue calls (JS thread).
+  size_t string_loops = 0;  // CallForEachString calls (JS thread).
 
  private:
   const std::thread::id js_thread_;
@@ -402,6 +403,20 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
   *stop_slot = &stop;
   const size_t count = fake_detail::ForEach(
       env, fn, leading_null, n, [&](size_t i) { return values[i]; }, stop, budget_ms, thrown);
+  *stop_slot = nullptr;
+  return count;
+}
+
+// The string loop, as in wasm: the strings are made by the loop itself.
+inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
+                                const std::string_view* strings, size_t n, double budget_ms,
+                                double** stop_slot, CallOutcome* thrown) {
+  ++env.rt()->string_loops;
+  double stop = 0;
+  *stop_slot = &stop;
+  const size_t count = fake_detail::ForEach(
+      env, fn, leading_null, n, [&](size_t i) { return Value::String(env, strings[i]); }, stop,
+      budget_ms, thrown);
   *stop_slot = nullptr;
   return count;
 }
