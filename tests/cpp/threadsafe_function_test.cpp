@@ -871,6 +871,7 @@ TEST_F(TsfnTest, OtherPayloadsArriveInArraysOfValues) {
     EXPECT_EQ(batch.Get(0u).AsString(), "a");
     EXPECT_EQ(batch.Get(1u).AsString(), "b");
     EXPECT_EQ(batch.Get(2u).AsString(), "c");
+    EXPECT_EQ(rt.string_arrays, 1u);  // Made from the strings' bytes at once.
   }
   {
     Recorder r;

@@ -240,18 +240,31 @@ mergeInto(LibraryManager.library, {
   // The string loop (CallForEachString): n strings, each the UTF-8 bytes
   // of an (address, length) pair at spans, made into JS strings here (no
   // handle per string, no transition per string), then the loop above.
-  anythread_for_each_string__deps: ['$Emval', '$anythreadForEach', '$anythreadUtf8'],
+  anythread_for_each_string__deps: ['$Emval', '$anythreadForEach', '$anythreadStrings'],
   anythread_for_each_string: function(fn, spans, n, leadingNull, budget, stop) {
     var f = Emval.toValue(fn);
+    var v = anythreadStrings(spans, n);
+    anythreadState.loopValues = v;
+    anythreadState.loopHeap = HEAPF64;
+    anythreadState.loopStop = stop >> 3;
+    return anythreadForEach(f, n, leadingNull, budget);
+  },
+
+  // The n strings whose (address, length) pairs of UTF-8 are at spans, as
+  // one Array.
+  $anythreadStrings__deps: ['$anythreadUtf8'],
+  $anythreadStrings: function(spans, n) {
     var words = HEAPU32;  // One view each (see anythread_for_each).
     var bytes = HEAPU8;
     var base = spans >> 2;
     var v = new Array(n);
     for (var i = 0; i < n; i++) v[i] = anythreadUtf8(bytes, words[base + 2 * i], words[base + 2 * i + 1]);
-    anythreadState.loopValues = v;
-    anythreadState.loopHeap = HEAPF64;
-    anythreadState.loopStop = stop >> 3;
-    return anythreadForEach(f, n, leadingNull, budget);
+    return v;
+  },
+  // MakeStringArray: that Array, for a batch of strings.
+  anythread_string_array__deps: ['$Emval', '$anythreadStrings'],
+  anythread_string_array: function(spans, n) {
+    return Emval.toHandle(anythreadStrings(spans, n));
   },
 
   // MakeArray: the values of n emval handles, as one Array.

@@ -535,16 +535,30 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
   return count;
 }
 
-// JS thread. The string loop: natively the strings are made here (one
-// Node-API call each), then go through the value loop.
-inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
-                                const std::string_view* strings, size_t n, double budget_ms,
-                                double** stop_slot, CallOutcome* thrown) {
+namespace native_detail {
+// JS thread. The JS strings of n std::string_views (one Node-API call each).
+inline std::vector<Value> StringValues(Env env, const std::string_view* strings, size_t n) {
   std::vector<Value> values;
   values.reserve(n);
   for (size_t i = 0; i < n; ++i) values.push_back(Value::String(env, strings[i]));
+  return values;
+}
+}  // namespace native_detail
+
+// JS thread. The string loop: natively the strings are made here, then go
+// through the value loop.
+inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
+                                const std::string_view* strings, size_t n, double budget_ms,
+                                double** stop_slot, CallOutcome* thrown) {
+  const std::vector<Value> values = native_detail::StringValues(env, strings, n);
   return CallForEachValue(env, fn, leading_null, values.data(), n, budget_ms, stop_slot,
                           thrown);
+}
+
+// JS thread. An Array of n strings: natively made here, then MakeArray.
+inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n) {
+  const std::vector<Value> values = native_detail::StringValues(env, strings, n);
+  return MakeArray(env, values.data(), n);
 }
 
 // JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.

@@ -66,6 +66,8 @@
 //                                   is left alone.
 //   MakeArray(env, values, n)       A new Array of values[0..n), built in
 //                                   JS in few transitions (batches of values).
+//   MakeStringArray(env, strings, n)  A new Array of the JS strings of n
+//                                   std::string_views of UTF-8.
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.
 //   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,
 //                         {{method, fn}, ...}) for ANYTHREAD_MODULE.

@@ -499,9 +499,22 @@ class TsfnState final : public DrainTarget,
   // conversion error ends the run: the batch so far first, then the error
   // alone, as per-item delivery gives it (each payload is converted once).
   // Returns how many items it delivered; it stops at the time budget
-  // (checked every 16 conversions of a batch begun at `start`).
+  // (checked every 16 conversions of a batch begun at `start`). A run of
+  // std::strings without a converter is made into its Array by the backend
+  // at once (MakeStringArray: in wasm, from the strings' bytes).
   size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                        std::chrono::steady_clock::time_point start) {
+    if constexpr (std::is_same<T, std::string>::value) {
+      if (!convert_) {  // Made by the backend from their bytes (MakeStringArray).
+        strings_.clear();
+        size_t i = 0;
+        while (i < n && items[i].plain()) strings_.emplace_back(items[i++].value());
+        const Value batch = MakeStringArray(env, strings_.data(), i);
+        strings_.clear();
+        CallWithOne(env, fn, batch);
+        return i;
+      }
+    }
     values_.clear();
     std::optional<Error> failed;
     size_t i = 0;
@@ -810,7 +823,7 @@ class TsfnState final : public DrainTarget,
   std::vector<double> numbers_;     // The fast path's batch (+ stop slot).
   std::vector<typename BatchElement<T>::type> batch_;  // Batched delivery's.
   std::vector<Value> values_;       // DeliverValues', DeliverOneValues'.
-  std::vector<std::string_view> strings_;  // DeliverOneValues' std::strings.
+  std::vector<std::string_view> strings_;  // Runs of std::strings.
   double* stop_slot_ = nullptr;     // Set by a CallForEach* while JS runs.
   // Set once in Start(), before any producer sees the queue.
   std::unique_ptr<BackendDoorbell> doorbell_;

@@ -48,6 +48,8 @@ int anythread_for_each_value(anythread_em_val fn, const anythread_em_val* handle
 // The string loop (see CallForEachString): n (address, length) pairs.
 int anythread_for_each_string(anythread_em_val fn, const uint32_t* spans, int n,
                               int leading_null, double budget_ms, const double* stop);
+// An Array of the n strings of (address, length) pairs (see MakeStringArray).
+anythread_em_val anythread_string_array(const uint32_t* spans, int n);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_typed_array(int type, const void* values, int n);
 // A JS string of the n bytes of UTF-8 at s (invalid sequences become
@@ -220,6 +222,17 @@ inline const anythread_em_val* HandlesOf(const Value* values, size_t n) {
   for (size_t i = 0; i < n; ++i) handles[i] = values[i].val().as_handle();
   return handles.data();
 }
+// Main thread. The (address, length) pairs of n strings, in a buffer
+// reused from call to call: the glue reads it before it calls any JS.
+inline const uint32_t* SpansOf(const std::string_view* strings, size_t n) {
+  static std::vector<uint32_t> spans;
+  if (spans.size() < 2 * n) spans.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    spans[2 * i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(strings[i].data()));
+    spans[2 * i + 1] = static_cast<uint32_t>(strings[i].size());
+  }
+  return spans.data();
+}
 }  // namespace wasm_detail
 
 // Main thread. The value loop: fn([null,] values[i]) for each i in one
@@ -243,19 +256,20 @@ inline size_t CallForEachValue(Env, const Value& fn, bool leading_null, const Va
 inline size_t CallForEachString(Env, const Value& fn, bool leading_null,
                                 const std::string_view* strings, size_t n, double budget_ms,
                                 double** stop_slot, CallOutcome* thrown) {
-  // Reused from call to call: the glue reads it before it calls any JS.
-  static std::vector<uint32_t> spans;
-  if (spans.size() < 2 * n) spans.resize(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    spans[2 * i] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(strings[i].data()));
-    spans[2 * i + 1] = static_cast<uint32_t>(strings[i].size());
-  }
   double stop = 0;
   *stop_slot = &stop;
-  int r = anythread_for_each_string(fn.val().as_handle(), spans.data(), static_cast<int>(n),
+  int r = anythread_for_each_string(fn.val().as_handle(), wasm_detail::SpansOf(strings, n),
+                                    static_cast<int>(n),
                                     leading_null ? 1 : 0, budget_ms, &stop);
   *stop_slot = nullptr;
   return wasm_detail::LoopResult(r, thrown);
+}
+
+// Main thread. An Array of n strings made in the glue from their bytes:
+// one transition, no handle per string.
+inline Value MakeStringArray(Env, const std::string_view* strings, size_t n) {
+  return emscripten::val::take_ownership(
+      anythread_string_array(wasm_detail::SpansOf(strings, n), static_cast<int>(n)));
 }
 
 // One transition for the whole array: setting its elements one by one

@@ -121,6 +121,7 @@ class FakeRuntime {
   std::shared_ptr<const void> pending_exception;
   size_t value_loops = 0;   // CallForEachValue calls (JS thread).
   size_t string_loops = 0;  // CallForEachString calls (JS thread).
+  size_t string_arrays = 0;  // MakeStringArray calls (JS thread).
 
  private:
   const std::thread::id js_thread_;
@@ -419,6 +420,14 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
       budget_ms, thrown);
   *stop_slot = nullptr;
   return count;
+}
+
+// An Array of n strings, as MakeArray of their Values.
+inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n) {
+  ++env.rt()->string_arrays;
+  std::vector<Value> values;
+  for (size_t i = 0; i < n; ++i) values.push_back(Value::String(env, strings[i]));
+  return MakeArray(env, values.data(), n);
 }
 
 inline Value MakeError(Env env, ErrorKind, std::string_view code,
