@@ -477,6 +477,27 @@ size_t CallEachDirectly(Env env, const Value& fn, bool leading_null, size_t n,
   return n;
 }
 
+// JS thread. What both loops need before they run: their compiled loop
+// (cached in `cache`) and the environment's Float64Array of at least
+// `length` elements (ForEachValues). `array` stays null when either is
+// missing (no helper, or no memory): the caller then calls one by one.
+struct LoopSetup {
+  Napi::Function loop;
+  napi_value array = nullptr;
+  double* slots = nullptr;
+  bool pooled = false;
+};
+inline LoopSetup SetUpLoop(Env env, EnvData& data, Napi::FunctionReference* cache,
+                           size_t length) {
+  LoopSetup s;
+  s.loop = CompiledHelper(env, cache, kForEachSource);
+  if (s.loop.IsEmpty()) return s;
+  s.array = ForEachValues(env.raw(), data, length, &s.slots, &s.pooled);
+  Napi::Env e = env.napi();
+  if (s.array == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
+  return s;
+}
+
 }  // namespace native_detail
 
 // JS thread. The numeric fast path: one Node-API call per batch; the loop
@@ -487,23 +508,16 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
                           const double* values, size_t n, double budget_ms,
                           double** stop_slot, CallOutcome* thrown) {
   auto& data = native_detail::DataFor(env.raw());
-  Napi::Function loop = CompiledHelper(env, &data.for_each, native_detail::kForEachSource);
-  Napi::Env e = env.napi();
-  double* slots = nullptr;
-  bool pooled = false;
-  napi_value array = nullptr;
-  if (!loop.IsEmpty()) {
-    array = native_detail::ForEachValues(env.raw(), data, n + 1, &slots, &pooled);
-    if (array == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
-  }
-  if (array == nullptr) {
+  native_detail::LoopSetup s = native_detail::SetUpLoop(env, data, &data.for_each, n + 1);
+  if (s.array == nullptr) {
     return native_detail::CallEachDirectly(
         env, fn, leading_null, n, [&](size_t i) { return Value::Number(env, values[i]); }, thrown);
   }
-  std::memcpy(slots, values, (n + 1) * sizeof(double));
-  const size_t count = native_detail::RunForEach(env, loop, fn, array, n, leading_null, budget_ms,
-                                                 array, n, slots + n, stop_slot, thrown);
-  if (pooled) data.scratch_busy = false;
+  std::memcpy(s.slots, values, (n + 1) * sizeof(double));
+  const size_t count = native_detail::RunForEach(env, s.loop, fn, s.array, n, leading_null,
+                                                 budget_ms, s.array, n, s.slots + n, stop_slot,
+                                                 thrown);
+  if (s.pooled) data.scratch_busy = false;
   return count;
 }
 
@@ -514,24 +528,17 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
                                const Value* values, size_t n, double budget_ms,
                                double** stop_slot, CallOutcome* thrown) {
   auto& data = native_detail::DataFor(env.raw());
-  Napi::Function loop = CompiledHelper(env, &data.for_each_value, native_detail::kForEachSource);
-  Napi::Env e = env.napi();
-  double* slots = nullptr;
-  bool pooled = false;
-  napi_value stop = nullptr;
-  if (!loop.IsEmpty()) {
-    stop = native_detail::ForEachValues(env.raw(), data, 1, &slots, &pooled);
-    if (stop == nullptr && e.IsExceptionPending()) e.GetAndClearPendingException();
-  }
-  if (stop == nullptr) {
+  native_detail::LoopSetup s = native_detail::SetUpLoop(env, data, &data.for_each_value, 1);
+  if (s.array == nullptr) {
     return native_detail::CallEachDirectly(
         env, fn, leading_null, n, [&](size_t i) { return values[i]; }, thrown);
   }
-  slots[0] = 0;
+  s.slots[0] = 0;
   const Value array = MakeArray(env, values, n);
-  const size_t count = native_detail::RunForEach(env, loop, fn, array.napi(), n, leading_null,
-                                                 budget_ms, stop, 0, slots, stop_slot, thrown);
-  if (pooled) data.scratch_busy = false;
+  const size_t count = native_detail::RunForEach(env, s.loop, fn, array.napi(), n, leading_null,
+                                                 budget_ms, s.array, 0, s.slots, stop_slot,
+                                                 thrown);
+  if (s.pooled) data.scratch_busy = false;
   return count;
 }
 
