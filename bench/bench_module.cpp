@@ -536,6 +536,11 @@ Value LatencyInterleaved(const CallbackInfo& info) {
   }
   size_t count = Count(info, 1);
   double gap = info.Length() > 2 && info[2].IsNumber() ? info[2].AsNumber() : 1;
+  // Which implementations to call, a bit each (diagnosis: a subset changes
+  // which code the others' calls keep warm; all by default).
+  uint32_t mask = info.Length() > 3 && info[3].IsNumber()
+                      ? static_cast<uint32_t>(info[3].AsNumber()) & 7u : 7u;
+  if (mask == 0) return Fail(env, "the mask selects no implementation");
   auto tsfn = ThreadsafeFunction<double, ErrorStrategy::kFatal>::Create(env, callbacks[0]);
   if (!tsfn.ok()) return ThrowError(env, ErrorKind::kError, tsfn.error());
 #if !ANYTHREAD_WASM
@@ -554,6 +559,7 @@ Value LatencyInterleaved(const CallbackInfo& info) {
     for (size_t i = 0; i < count; ++i) {
       for (uint32_t j = 0; j < kImpls; ++j) {
         const uint32_t k = static_cast<uint32_t>((i + j) % kImpls);
+        if ((mask & (1u << k)) == 0) continue;
         const double sent = NowMs();
         if (k == 0) {
           (void)f.Call(sent, CallMode::kNonBlocking);

@@ -228,7 +228,11 @@ const latencyOnly = process.argv.includes('--latency');
 const memoryOnly = process.argv.indexOf('--memory');
 if (latencyOnly) {
   // One run (after a warm-up) in this fresh process.
-  const result = await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: 1, now, log });
+  // ANYTHREAD_BENCH_LATENCY_MASK (diagnosis; npm run bench leaves it unset):
+  // call only these implementations, a bit each in latencyNames order.
+  const maskEnv = process.env.ANYTHREAD_BENCH_LATENCY_MASK;
+  const mask = maskEnv ? Number(maskEnv) : undefined;
+  const result = await latency({ backend, names: latencyNames, start: m.latencyInterleaved, count: quick ? 50 : 2000, runs: 1, now, log, mask });
   process.stdout.write(JSON.stringify(result), () => process.exit(0));
 } else if (memoryOnly > 0) {
   const name = process.argv[memoryOnly + 1];

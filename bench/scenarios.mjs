@@ -52,7 +52,9 @@ export function latencyRecords(backend, names, p50s, p99s, log) {
   names.forEach((name, i) => {
     for (const [scenario, values] of [['latency-p50', p50s], ['latency-p99', p99s]]) {
       const r = record(scenario, backend, name, 1, 'us', values[i]);
-      if (i === 0) r.paired = { vs: names[1], ...pairedRatio(values[0], values[1]) };
+      if (i === 0 && name === 'anythread' && names.length > 1) {
+        r.paired = { vs: names[1], ...pairedRatio(values[0], values[1]) };
+      }
       out.push(r);
     }
     log?.(`${backend} latency ${name} (${p50s[i].length} runs): p50 ${out.at(-2).median.toFixed(1)} us, p99 ${out.at(-1).median.toFixed(1)} us`);
@@ -226,13 +228,17 @@ export async function throughput({
 // interleaved call by call (bench_module.cpp, LatencyInterleaved), so every
 // implementation sees the same thread and machine state; `names` name the
 // callbacks' implementations, in order.
-export async function latency({ backend, names, start, count = 2000, gap = 1, runs = 5, now, log }) {
+export async function latency({ backend, names, start, count = 2000, gap = 1, runs = 5, now, log, mask = (1 << names.length) - 1 }) {
+  // `mask` (a bit per implementation, in `names` order) calls a subset only;
+  // the others' records are left out. For diagnosis: by default all run.
+  const on = names.map((_, i) => (mask >> i) & 1);
+  if (!on.some(Boolean)) throw new RangeError('latency: the mask selects no implementation');
   // Quantiles are interpolated within the clock's step (see quantile).
   const step = clockStep(now);
   // One sample run: `n` calls to each; resolves with each one's p50, p99.
   const sample = (n) => new Promise((resolve, reject) => {
     const samples = names.map(() => []);
-    let pending = names.length;
+    let pending = on.filter(Boolean).length;
     const hold = setInterval(() => {}, 1 << 30);
     const timer = setTimeout(() => {
       clearInterval(hold);
@@ -251,7 +257,7 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
         }));
       }
     });
-    start(callbacks, n, gap);
+    start(callbacks, n, gap, mask);
   });
   // A short warm-up (not recorded: the first calls in a process pay for
   // thread start-up and first-call paths), then the recorded runs.
@@ -266,7 +272,8 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
     });
   }
   log?.(`${backend} latency: clock step ${step.toFixed(3)} us`);
-  return latencyRecords(backend, names, p50s, p99s, log);
+  const kept = (list) => list.filter((_, i) => on[i]);
+  return latencyRecords(backend, kept(names), kept(p50s), kept(p99s), log);
 }
 
 // Producer-path heap allocations per call in steady state, for payloads of

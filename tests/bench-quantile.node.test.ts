@@ -4,7 +4,7 @@
 // records. Pure JS, no backend (a module stands in): Node only.
 import { describe, expect, test } from 'vitest';
 // @ts-expect-error: a plain ES module without types
-import { clockStep, latencyRecords, pairedRatio, quantile, steadyAllocations, timeUntilSeen } from '../bench/scenarios.mjs';
+import { clockStep, latency, latencyRecords, pairedRatio, quantile, steadyAllocations, timeUntilSeen } from '../bench/scenarios.mjs';
 
 describe('bench quantile', () => {
   test('on a fine clock (step 0) it is the order statistic', () => {
@@ -108,6 +108,41 @@ describe('bench pairedRatio', () => {
     expect(records[0].paired).toMatchObject({ vs: 'base', mean: 1.05, runs: 2, below1: 0 });
     expect(records[1].paired).toMatchObject({ vs: 'base', mean: 0.9, below1: 1 });
     expect(records[2].paired).toBeUndefined();
+  });
+
+  test('latency with a mask calls and records only those implementations', async () => {
+    const names = ['anythread', 'base', 'other'];
+    const masks: number[] = [];
+    // A stand-in producer: each selected implementation's call arrives
+    // 2 ms (anythread) or 1 ms after it was sent, by the caller's clock.
+    let clock = 0;
+    const now = () => clock;
+    const start = (callbacks: ((sent: number) => void)[], n: number, _gap: number, mask: number) => {
+      masks.push(mask);
+      for (let i = 0; i < n; i++) {
+        callbacks.forEach((cb, k) => {
+          if (!((mask >> k) & 1)) return;
+          const sent = clock;
+          clock += k === 0 ? 0.002 : 0.001;
+          cb(sent);
+        });
+      }
+    };
+    const pair = await latency({ backend: 'native', names, start, count: 4, runs: 2, now, mask: 0b011 });
+    expect(masks).toEqual([3, 3, 3]);  // The warm-up and two runs.
+    expect(pair.map((r: { impl: string }) => r.impl)).toEqual(['anythread', 'anythread', 'base', 'base']);
+    expect(pair[0].median).toBeCloseTo(2, 9);
+    expect(pair[0].paired).toMatchObject({ vs: 'base', runs: 2 });
+    expect(pair[0].paired.mean).toBeCloseTo(2, 9);
+    // Without anythread no record carries a ratio.
+    const baselines = await latency({ backend: 'native', names, start, count: 4, runs: 1, now, mask: 0b110 });
+    expect(baselines.map((r: { impl: string }) => r.impl)).toEqual(['base', 'base', 'other', 'other']);
+    expect(baselines.every((r: { paired?: unknown }) => r.paired === undefined)).toBe(true);
+    // All by default; none is a RangeError.
+    await latency({ backend: 'native', names, start, count: 2, runs: 1, now });
+    expect(masks.at(-1)).toBe(7);
+    await expect(latency({ backend: 'native', names, start, count: 2, runs: 1, now, mask: 0 }))
+      .rejects.toThrow(RangeError);
   });
   test('steadyAllocations makes one record per payload size, its runs the rounds', async () => {
     const asked: number[][] = [];
