@@ -36,8 +36,6 @@
 #include <memory>
 #include <mutex>
 
-#include "anythread/config.hpp"
-
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/threading.h>
 // The wasm glue (wasm/src/anythread_glue.js): 1 where the main thread may
@@ -58,7 +56,7 @@ class StripeLock {
   // Before the lock is shared: be a plain std::mutex from now on.
   void UseMutex() { mutex_only_ = true; }
 
-  ANYTHREAD_ALWAYS_INLINE void lock() {
+  void lock() {
     if (mutex_only_) {
       sleep_->mutex.lock();
       return;
@@ -78,7 +76,7 @@ class StripeLock {
                                           std::memory_order_relaxed);
   }
 
-  ANYTHREAD_ALWAYS_INLINE void unlock() {
+  void unlock() {
     if (mutex_only_) {
       sleep_->mutex.unlock();
       return;
