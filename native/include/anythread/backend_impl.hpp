@@ -11,6 +11,8 @@
 #endif
 #include <napi.h>
 
+#include "anythread/config.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -50,7 +53,11 @@ class Value {
   static Value Boolean(Env env, bool b) {
     return Napi::Boolean::New(env.napi(), b);
   }
-  static Value Number(Env env, double d) {
+  ANYTHREAD_ALWAYS_INLINE static Value Number(Env env, double d) {
+    napi_value v = nullptr;  // Never fails with a valid env; if it did,
+    if (napi_create_double(env.raw(), d, &v) == napi_ok) {  // node-addon-api throws.
+      return Napi::Value(env.raw(), v);
+    }
     return Napi::Number::New(env.napi(), d);
   }
   static Value String(Env env, std::string_view s) {
@@ -144,15 +151,17 @@ struct CallOutcome {
   Value value;  // The result, or the thrown value.
 };
 
-inline CallOutcome CallFunction(Env env, const Value& fn, const Value* args,
-                                size_t argc) {
+ANYTHREAD_ALWAYS_INLINE inline CallOutcome CallFunction(Env env, const Value& fn,
+                                                        const Value* args, size_t argc) {
   // On the delivery path: no heap allocation for the usual few arguments.
   SmallBuffer<napi_value, 8> buffer(argc);
   napi_value* argv = buffer.data();
   for (size_t i = 0; i < argc; ++i) argv[i] = args[i].napi();
   Napi::Env e = env.napi();
   napi_value result = nullptr;
-  napi_status status = napi_call_function(env.raw(), e.Undefined(), fn.napi(),
+  napi_value undefined = nullptr;  // Napi::Env::Undefined() is a call of its own.
+  if (napi_get_undefined(env.raw(), &undefined) != napi_ok) undefined = e.Undefined();
+  napi_status status = napi_call_function(env.raw(), undefined, fn.napi(),
                                           argc, argv, &result);
   CallOutcome outcome;
   if (status == napi_ok) {
@@ -669,9 +678,14 @@ class BackendDoorbell final : public Doorbell {
   // anyway), which spares the drain a reference lookup before the first
   // call of each wake-up (about 0.2 us after an idle spell on our VMs;
   // bench/NOTES.md). Node lets go of it once the doorbell is closed.
+  // Node calls Target's drain by name (OnNapiCall<Target>), not through
+  // DrainTarget's vtable, so that the drain can be inlined into the wake-up:
+  // an idle call's path on the JS thread is then one function.
+  template <typename Target>
   static std::unique_ptr<BackendDoorbell> Create(
-      Env env, std::shared_ptr<DrainTarget> target, bool weak,
+      Env env, std::shared_ptr<Target> target, bool weak,
       const Value* fn = nullptr) {
+    static_assert(std::is_base_of<DrainTarget, Target>::value, "a DrainTarget");
     auto* ctx = new Context{std::move(target), false};
     std::unique_ptr<BackendDoorbell> bell(new BackendDoorbell(env, ctx));
     napi_value name;
@@ -679,7 +693,7 @@ class BackendDoorbell final : public Doorbell {
     napi_status status = napi_create_threadsafe_function(
         env.raw(), fn ? static_cast<napi_value>(fn->napi()) : nullptr,
         nullptr, name, /*max_queue_size=*/0,
-        /*initial_thread_count=*/1, ctx, &OnNapiFinalize, ctx, &OnNapiCall,
+        /*initial_thread_count=*/1, ctx, &OnNapiFinalize, ctx, &OnNapiCall<Target>,
         &bell->tsfn_);
     if (status != napi_ok) {
       delete ctx;
@@ -696,7 +710,7 @@ class BackendDoorbell final : public Doorbell {
   // it into a setImmediate once the drain is over. Ringing Node's
   // threadsafe function there would not yield: Node dispatches up to 1000
   // queued calls per wake-up in one go, so timers would wait for the flood.
-  void Ring() override {
+  ANYTHREAD_ALWAYS_INLINE void Ring() override {
     if (std::this_thread::get_id() == js_thread_ && ctx_->in_drain) {
       ctx_->ring_after_drain = true;
       return;
@@ -739,6 +753,7 @@ class BackendDoorbell final : public Doorbell {
   BackendDoorbell(Env env, Context* ctx)
       : env_(env), ctx_(ctx), js_thread_(std::this_thread::get_id()) {}
 
+  template <typename Target>
   static void OnNapiCall(napi_env env, napi_value js_fn, void* context, void*) {
     if (env == nullptr) return;  // Draining Node's queue at close: nothing.
     // No handle scope of our own: Node calls this inside one (and a
@@ -750,13 +765,13 @@ class BackendDoorbell final : public Doorbell {
     // teardown, when no JS runs. So no reference of our own: an atomic
     // count on a cold line is one more step before the first call.
     auto* ctx = static_cast<Context*>(context);
-    DrainTarget* target = ctx->target.get();
+    Target* target = static_cast<Target*>(ctx->target.get());
     ctx->in_drain = true;
     if (js_fn != nullptr) {
       const Value fn{Napi::Value(env, js_fn)};
-      target->OnDoorbell(Env(env), &fn);
+      target->Target::OnDoorbell(Env(env), &fn);
     } else {
-      target->OnDoorbell(Env(env), nullptr);
+      target->Target::OnDoorbell(Env(env), nullptr);
     }
     // The core finalized in that drain (and closed this doorbell, so Node
     // may free ctx once this returns) or it still needs a drain.

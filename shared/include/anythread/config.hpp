@@ -24,6 +24,25 @@
 #define ANYTHREAD_COLD
 #endif
 
+// A step on the path of an idle call (one that finds its queue empty: on
+// the producer, the push and the ring; on the JS thread, the drain up to
+// the callback), inlined into the function above it, so that the path is
+// a few functions in a row rather than a chain of calls across the text.
+// After an idle spell on our VMs each cold cache line and page of code it
+// touches costs, and the path as a chain touched many (bench/NOTES.md).
+#if defined(__GNUC__) || defined(__clang__)
+#define ANYTHREAD_ALWAYS_INLINE __attribute__((always_inline))
+#else  // (MSVC's __forceinline has no place on a lambda.)
+#define ANYTHREAD_ALWAYS_INLINE
+#endif
+
+// A branch an idle call takes: its path laid out first, falling through.
+#if defined(__GNUC__) || defined(__clang__)
+#define ANYTHREAD_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define ANYTHREAD_LIKELY(x) (x)
+#endif
+
 namespace anythread {
 
 // How many threads RunOnThreads keeps alive at once. Each Emscripten pthread

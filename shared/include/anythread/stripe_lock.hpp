@@ -36,6 +36,8 @@
 #include <memory>
 #include <mutex>
 
+#include "anythread/config.hpp"
+
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/threading.h>
 // The wasm glue (wasm/src/anythread_glue.js): 1 where the main thread may
@@ -56,7 +58,7 @@ class StripeLock {
   // Before the lock is shared: be a plain std::mutex from now on.
   void UseMutex() { mutex_only_ = true; }
 
-  void lock() {
+  ANYTHREAD_ALWAYS_INLINE void lock() {
     if (mutex_only_) {
       sleep_->mutex.lock();
       return;
@@ -76,7 +78,7 @@ class StripeLock {
                                           std::memory_order_relaxed);
   }
 
-  void unlock() {
+  ANYTHREAD_ALWAYS_INLINE void unlock() {
     if (mutex_only_) {
       sleep_->mutex.unlock();
       return;

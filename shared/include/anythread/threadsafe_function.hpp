@@ -414,17 +414,25 @@ class TsfnState final : public DrainTarget,
     return Status::kOk;
   }
 
-  CallQueue<CallItem<T>>& queue() { return queue_; }
+  CallQueue<CallItem<T>, BackendDoorbell>& queue() { return queue_; }
   BackendDoorbell& doorbell() { return *doorbell_; }
 
-  void OnDoorbell(Env env, const Value* fn_at_hand) override {
+  ANYTHREAD_ALWAYS_INLINE void OnDoorbell(Env env, const Value* fn_at_hand) override {
     Value fn = fn_at_hand ? *fn_at_hand : Value();
     bool have_fn = fn_at_hand != nullptr;
     queue_.DrainBatch(
-        [&](CallItem<T>* items, size_t n) -> size_t {
+        [&](CallItem<T>* items, size_t n) ANYTHREAD_ALWAYS_INLINE -> size_t {
           if (!have_fn) {  // One reference lookup per batch.
             fn = fn_.Get(env);
             have_fn = true;
+          }
+          // An idle call, alone in its drain: straight to its callback.
+          if constexpr (kNumericPayload<T>) {
+            if (n == 1 && !batched_ && !convert_ && items[0].plain()) {
+              if (queue_.AbortRequested()) return 0;
+              CallWithOne(env, fn, Value::Number(env, static_cast<double>(items[0].value())));
+              return 1;
+            }
           }
           return DeliverBatch(env, fn, items, n);
         },
@@ -561,11 +569,11 @@ class TsfnState final : public DrainTarget,
 
   // JS thread. Calls fn(value), or fn(null, value) when CalleeHandled, with
   // no argument vector to allocate; a throw is uncaught.
-  void CallWithOne(Env env, const Value& fn, const Value& value) {
+  ANYTHREAD_ALWAYS_INLINE void CallWithOne(Env env, const Value& fn, const Value& value) {
     CallOutcome outcome = CallOne(env, fn, value);
     if (outcome.threw) ReportUncaught(env, outcome.value);
   }
-  static CallOutcome CallOne(Env env, const Value& fn, const Value& value) {
+  ANYTHREAD_ALWAYS_INLINE static CallOutcome CallOne(Env env, const Value& fn, const Value& value) {
     if constexpr (S == ErrorStrategy::kCalleeHandled) {
       const Value args[2] = {Value::Null(env), value};
       return CallFunction(env, fn, args, 2);
@@ -813,7 +821,7 @@ class TsfnState final : public DrainTarget,
     }
   }
 
-  CallQueue<CallItem<T>> queue_;
+  CallQueue<CallItem<T>, BackendDoorbell> queue_;
   // JS thread only.
   Reference fn_;
   Converter convert_;
@@ -1037,9 +1045,9 @@ class ThreadsafeFunction {
   }
 
   // Any thread. Calls accepted, delivered and dropped so far.
-  typename CallQueue<detail::CallItem<T>>::Counts Counts() const {
+  typename CallQueue<detail::CallItem<T>, BackendDoorbell>::Counts Counts() const {
     return state_ ? state_->queue().counts()
-                  : typename CallQueue<detail::CallItem<T>>::Counts{0, 0, 0};
+                  : typename CallQueue<detail::CallItem<T>, BackendDoorbell>::Counts{0, 0, 0};
   }
 
   explicit operator bool() const { return state_ != nullptr; }
