@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <thread>
@@ -479,11 +480,24 @@ Value EmLoop(const CallbackInfo& info) {
 // --- idle latency (b) -----------------------------------------------------
 
 #if !ANYTHREAD_WASM
-void TypedLatencyCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, double* sent) {
-  if (env != nullptr) fn.Call({Napi::Number::New(env, *sent)});
-  delete sent;
+// The send time travels in the data pointer's bits, as Typed's values do:
+// no allocation per call, the form's strongest (until 2026-11-28 it was a
+// `new double`, whose malloc and cross-thread free made the baseline a
+// little slower than it need be; bench/NOTES.md).
+static_assert(sizeof(void*) == sizeof(double), "a double fits a data pointer");
+void* SentAsData(double sent) {
+  uintptr_t bits;
+  std::memcpy(&bits, &sent, sizeof bits);
+  return reinterpret_cast<void*>(bits);
 }
-using TypedLatency = Napi::TypedThreadSafeFunction<std::nullptr_t, double, TypedLatencyCallJs>;
+void TypedLatencyCallJs(Napi::Env env, Napi::Function fn, std::nullptr_t*, void* data) {
+  if (env == nullptr) return;
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(data);
+  double sent;
+  std::memcpy(&sent, &bits, sizeof sent);
+  fn.Call({Napi::Number::New(env, sent)});
+}
+using TypedLatency = Napi::TypedThreadSafeFunction<std::nullptr_t, void, TypedLatencyCallJs>;
 #else
 EM_JS(void, bench_latency_em_asm_set, (emscripten::EM_VAL fn),
       { Module["__benchLatencyEmAsm"] = Emval.toValue(fn); });
@@ -566,7 +580,7 @@ Value LatencyInterleaved(const CallbackInfo& info) {
         } else {
 #if !ANYTHREAD_WASM
           if (k == 1) {
-            typed.NonBlockingCall(new double(sent));
+            typed.NonBlockingCall(SentAsData(sent));
           } else {
             lambda.NonBlockingCall([sent](Napi::Env env, Napi::Function fn) {
               fn.Call({Napi::Number::New(env, sent)});
