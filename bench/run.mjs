@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
+import { codeLine, codeMeasured } from './code-identity.mjs';
 import { record, throughput, TOTAL } from './scenarios.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -284,6 +285,7 @@ let env;
 if (render) {
   ({ env, records } = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8')));
 } else {
+  const code = quick ? undefined : codeMeasured(here);
   records.push(...(await runNodeBackend('native')));
   records.push(...(await runNodeBackend('wasm')));
   const browser = await runBrowser();
@@ -296,6 +298,7 @@ if (render) {
     node: process.version,
     chromium: browser.version,
     emscripten: emccVersion(),
+    ...(code ? { code } : {}),
   };
 }
 
@@ -319,7 +322,7 @@ headless Chromium).
 
 - Date: ${env.date}
 - Machine: ${env.machine}
-- Node ${env.node}, Chromium ${env.chromium}, ${env.emscripten}
+- Node ${env.node}, Chromium ${env.chromium}, ${env.emscripten}${codeLine(env.code)}
 
 ## Targets
 
