@@ -285,7 +285,8 @@ let env;
 if (render) {
   ({ env, records } = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8')));
 } else {
-  const code = quick ? undefined : codeMeasured(here);
+  const code = codeMeasured(here);
+  log(`measuring:${codeLine(code).replace('\n- Code:', '')}`);
   records.push(...(await runNodeBackend('native')));
   records.push(...(await runNodeBackend('wasm')));
   const browser = await runBrowser();
