@@ -94,3 +94,33 @@ describe.each(backends)('%s', (backend) => {
     },
   );
 });
+
+// A std::vector of numbers becomes an Array of numbers, each element as
+// JsTraits<T> makes it (static_cast<double>): the backend builds the Array
+// at once (MakeNumberArray; in wasm in one transition from memory).
+describe.each(backends)('%s', (backend) => {
+  test('vectors of every numeric element type: exact values, -0 and NaN included', async () => {
+    const m = await reliability(backend);
+    const got = await new Promise<Record<string, number[]>>((resolve) => {
+      const seen: Record<string, number[]> = {};
+      const calls = m.numberVectors((name, values) => {
+        expect(Array.isArray(values)).toBe(true);
+        seen[name] = values;
+        if (Object.keys(seen).length === 8) resolve(seen);
+      });
+      expect(calls).toBe(8);
+    });
+    expect(got).toEqual({
+      'double, empty': [],
+      double: [-0, 1.5, -2.25, NaN, Infinity, -Infinity, 9007199254740992, 5e-324],
+      int64: [-9223372036854775808, -1, 9007199254740992],
+      uint32: [0, 4294967295],
+      uint8: [0, 255],
+      int8: [-128, 127],
+      float: [Math.fround(0.1), -3.5],
+      'int32, 40': Array.from({ length: 40 }, (_, k) => k * k - 100),
+    });
+    // toEqual tells -0 from 0 (Object.is); say so where it matters.
+    expect(Object.is(got.double[0], -0)).toBe(true);
+  });
+});

@@ -74,6 +74,9 @@ export interface RunStats {
 }
 
 export interface ReliabilityModule {
+  /** From a thread, a vector of each numeric element type, as
+   * callback(name, array); returns how many calls (8). */
+  numberVectors(callback: (name: string, values: number[]) => void): number;
   run(callback: (producer: number, seq: number) => void, options: RunOptions): Promise<RunStats>;
   /** Queues `count` calls from the JS thread before anything drains.
    * `lend`: batches are lent (ThreadsafeFunctionOptions::lend_batches).

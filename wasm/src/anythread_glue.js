@@ -277,6 +277,15 @@ mergeInto(LibraryManager.library, {
     return Emval.toHandle(a);
   },
 
+  anythread_number_array__deps: ['$Emval'],
+  anythread_number_array: function(values, n) {
+    var heap = HEAPF64;  // One view (see anythread_for_each).
+    var base = values >> 3;
+    var a = new Array(n);
+    for (var i = 0; i < n; i++) a[i] = heap[base + i];
+    return Emval.toHandle(a);
+  },
+
   anythread_typed_array__deps: ['$Emval', '$anythreadTyped'],
   anythread_typed_array: function(type, values, n) {
     var t = anythreadTyped(type);

@@ -317,6 +317,22 @@ inline Value MakeTypedArray(Env env, TypedArrayType type, const void* values, si
   return Value(Napi::Value(env.raw(), array));
 }
 
+// JS thread. An Array of n numbers (a vector's elements): as the elements
+// one at a time; wasm makes it in its glue (one transition instead of one
+// per element).
+inline Value MakeNumberArray(Env env, const double* values, size_t n) {
+  napi_value array = nullptr;
+  if (napi_create_array_with_length(env.raw(), n, &array) != napi_ok) {
+    return Value::Array(env);  // Only with an exception pending.
+  }
+  for (size_t i = 0; i < n; ++i) {
+    napi_value number = nullptr;
+    napi_create_double(env.raw(), values[i], &number);
+    napi_set_element(env.raw(), array, static_cast<uint32_t>(i), number);
+  }
+  return Value(Napi::Value(env.raw(), array));
+}
+
 // JS thread. The values go to JS as the arguments of a small function,
 // up to kMakeArrayChunk a call: the first call's rest parameter is the
 // array, later calls append to it. napi_set_element per value went through

@@ -68,6 +68,8 @@
 //                                   JS in few transitions (batches of values).
 //   MakeStringArray(env, strings, n)  A new Array of the JS strings of n
 //                                   std::string_views of UTF-8.
+//   MakeNumberArray(env, values, n)  A new Array of the n doubles at
+//                                   values, as numbers (a vector's).
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.
 //   class ModuleBuilder;  Export(name, fn) and ExportClass(name, ctor,
 //                         {{method, fn}, ...}) for ANYTHREAD_MODULE.

@@ -15,6 +15,7 @@
 
 #include "anythread/backend.hpp"
 #include "anythread/shared_value.hpp"
+#include "anythread/small_buffer.hpp"
 #include "anythread/status.hpp"
 
 namespace anythread {
@@ -77,6 +78,18 @@ struct JsTraits<SharedValuePtr> {
 template <typename T>
 struct JsTraits<std::vector<T>> {
   static Value ToJs(Env env, const std::vector<T>& v) {
+    // Numbers (as JsTraits<T> makes each: static_cast<double>): the
+    // backend makes the whole Array at once (in wasm one transition, not
+    // several per element).
+    if constexpr (std::is_arithmetic<T>::value && !std::is_same<T, bool>::value) {
+      if constexpr (std::is_same<T, double>::value) {
+        return MakeNumberArray(env, v.data(), v.size());
+      } else {
+        SmallBuffer<double, 16> numbers(v.size());
+        for (size_t i = 0; i < v.size(); ++i) numbers.data()[i] = static_cast<double>(v[i]);
+        return MakeNumberArray(env, numbers.data(), v.size());
+      }
+    }
     Value array = Value::Array(env);
     for (uint32_t i = 0; i < v.size(); ++i) {
       array.Set(i, JsTraits<T>::ToJs(env, v[i]));

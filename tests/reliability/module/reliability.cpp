@@ -88,6 +88,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -770,6 +771,52 @@ Value BatchedWithConsumersExport(const CallbackInfo& info) {
   return promise;
 }
 
+// (callback): a vector of each numeric element type, from a thread, as
+// (name, array) calls of one Fatal function per type. Each element arrives
+// as JsTraits<T> makes a T (a number, static_cast<double>), whichever way
+// the backend builds the Array (MakeNumberArray). Returns the calls made.
+template <typename T>
+using VectorTsfn =
+    anythread::ThreadsafeFunction<anythread::Spread<std::string, std::vector<T>>, ErrorStrategy::kFatal>;
+template <typename T>
+auto Named(const char* name, std::vector<T> v) {
+  return anythread::Spread<std::string, std::vector<T>>(name, std::move(v));
+}
+Value NumberVectorsExport(const CallbackInfo& info) {
+  Env env = info.env();
+  if (!info[0].IsFunction()) return Throw(env, ErrorKind::kTypeError, "callback must be a function");
+  auto d = VectorTsfn<double>::Create(env, info[0]);
+  auto i64 = VectorTsfn<int64_t>::Create(env, info[0]);
+  auto u32 = VectorTsfn<uint32_t>::Create(env, info[0]);
+  auto u8 = VectorTsfn<uint8_t>::Create(env, info[0]);
+  auto i8 = VectorTsfn<int8_t>::Create(env, info[0]);
+  auto f32 = VectorTsfn<float>::Create(env, info[0]);
+  auto i32 = VectorTsfn<int32_t>::Create(env, info[0]);
+  if (!d.ok() || !i64.ok() || !u32.ok() || !u8.ok() || !i8.ok() || !f32.ok() || !i32.ok()) {
+    return Throw(env, ErrorKind::kError, "creating the functions failed");
+  }
+  std::thread([d = std::move(d).value(), i64 = std::move(i64).value(), u32 = std::move(u32).value(),
+               u8 = std::move(u8).value(), i8 = std::move(i8).value(), f32 = std::move(f32).value(),
+               i32 = std::move(i32).value()]() mutable {
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    (void)d.Call(Named<double>("double, empty", {}));
+    (void)d.Call(Named<double>("double", {-0.0, 1.5, -2.25, std::nan(""), kInf, -kInf,
+                                           9007199254740993.0, 5e-324}));
+    (void)i64.Call(Named<int64_t>("int64", {std::numeric_limits<int64_t>::min(), -1,
+                                            9007199254740993LL}));
+    (void)u32.Call(Named<uint32_t>("uint32", {0, 4294967295u}));
+    (void)u8.Call(Named<uint8_t>("uint8", {0, 255}));
+    (void)i8.Call(Named<int8_t>("int8", {-128, 127}));
+    (void)f32.Call(Named<float>("float", {0.1f, -3.5f}));
+    std::vector<int32_t> many(40);  // More than a small buffer holds.
+    for (int32_t k = 0; k < 40; ++k) many[k] = k * k - 100;
+    (void)i32.Call(Named<int32_t>("int32, 40", std::move(many)));
+    d.Release(), i64.Release(), u32.Release(), u8.Release(), i8.Release(), f32.Release(),
+        i32.Release();
+  }).detach();
+  return Value::Number(env, 8);
+}
+
 // (callback, { values, spread }): a batched CalleeHandled function; the JS
 // thread queues one call per entry of `values` before anything drains,
 // then releases it. A string is a call of that string (spread: of
@@ -983,6 +1030,7 @@ Value EchoStopExport(const CallbackInfo& info) {
 ANYTHREAD_MODULE(m) {
   m.Export("run", &RunExport);
   m.Export("flood", &FloodExport);
+  m.Export("numberVectors", &NumberVectorsExport);
   m.Export("floodAbort", &FloodAbortExport);
   m.Export("typedBatch", &TypedBatchExport);
   m.Export("batchedWithConsumers", &BatchedWithConsumersExport);

@@ -343,6 +343,12 @@ inline Value MakeTypedArray(Env env, TypedArrayType type, const void* values, si
   return a;
 }
 
+inline Value MakeNumberArray(Env env, const double* values, size_t n) {
+  Value a = Value::Array(env);
+  for (size_t i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), Value::Number(env, values[i]));
+  return a;
+}
+
 inline Value MakeArray(Env env, const Value* values, size_t n) {
   Value a = Value::Array(env);
   for (size_t i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), values[i]);
