@@ -4,7 +4,7 @@
 // call is queued before anything can drain (from the JS thread itself), so
 // without those bounds the whole flood would be delivered in one task, before
 // any timer. On the numeric fast path (plain numbers, the loop in JS), the
-// string and value loops (strings, vectors: the same loop over an Array),
+// string and value loops (strings; vectors and tuples: the same loop over an Array),
 // the per-item path (a converter), and batched delivery; on every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
@@ -17,6 +17,7 @@ const PATHS = [
   ['numeric fast path', false, 'number'],
   ['string loop', false, 'string'],
   ['value loop (vectors)', false, 'vector'],
+  ['value loop (tuples)', false, 'tuple'],
   ['per-item path (converter)', true, 'number'],
 ] as const;
 
@@ -27,10 +28,14 @@ function watch(count: number, onEach?: () => void) {
   let atTimer = -1;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const callback = (v: number | string | number[] | Uint32Array) => {
+  const callback = (v: number | string | (number | string)[] | Uint32Array) => {
     if (typeof v === 'number') values.push(v);
     else if (typeof v === 'string') values.push(Number(v));
-    else if (Array.isArray(v)) values.push(v.length === 1 ? v[0] : NaN);
+    else if (Array.isArray(v)) {
+      // [i] (vectors) or [i, String(i)] (tuples).
+      const ok = v.length === 1 || (v.length === 2 && v[1] === String(v[0]));
+      values.push(ok && typeof v[0] === 'number' ? v[0] : NaN);
+    }
     else for (const x of v) values.push(x);
     onEach?.();
     if (values.length === count) resolve();
@@ -78,6 +83,27 @@ describe.each(backends)('%s', (backend) => {
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 
+  // The value loop makes values a chunk at a time and delivers each chunk
+  // before making the next. It once made a whole run first: with payloads
+  // slow to convert that took the drain's whole time budget, the loop was
+  // left none and delivered 32, and later drains made the rest again, so
+  // each payload was converted a dozen times (100,000 tuples in wasm took
+  // 25 s). Now at most a chunk a drain is made for nothing.
+  test('value loop: a payload slow to convert is converted about once', async () => {
+    const m = await reliability(backend);
+    const count = 3_000;  // About 20 us each to convert: several drains' budgets.
+    const w = watch(count);
+    expect(m.flood(w.callback, { count, converter: false, batched: false, payload: 'slow' })).toBe(count);
+    w.armTimer();
+    await w.done;
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+    expect(w.atTimer()).toBeGreaterThanOrEqual(0);
+    expect(w.atTimer()).toBeLessThan(count);  // It yielded meanwhile.
+    const conversions = m.floodConversions();
+    expect(conversions).toBeGreaterThanOrEqual(count);
+    expect(conversions).toBeLessThan(count * 1.5);
+  });
+
   test('batched delivery: batches of at most 16,384 calls, in order', async () => {
     const m = await reliability(backend);
     const count = 100_000;
@@ -106,6 +132,7 @@ describe.each(backends)('%s', (backend) => {
     ['numeric fast path', false, false, 'number'],
     ['string loop', false, false, 'string'],
     ['value loop (vectors)', false, false, 'vector'],
+    ['value loop (tuples)', false, false, 'tuple'],
     ['per-item path (converter)', true, false, 'number'],
     ['batched delivery', false, true, 'number'],
   ] as const)('%s: after a flood that yielded, the finalized function lets go of its state', async ([, converter, batched, payload]) => {

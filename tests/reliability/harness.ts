@@ -84,8 +84,11 @@ export interface ReliabilityModule {
    * inside this call (in wasm, the main thread runs Emscripten's queued
    * calls meanwhile: a doorbell without Atomics.waitAsync drains there).
    * `payload`: 'string', std::strings, String(i) (the string loop);
-   * 'vector', std::vector<uint32_t>s, [i] (the value loop); 'number' (the
-   * default), uint32_t. Batched, strings and vectors come in Arrays.
+   * 'vector', std::vector<uint32_t>s, [i]; 'tuple', std::tuple<uint32_t,
+   * std::string>s, [i, String(i)]; 'words', std::vector<std::string>s,
+   * [String(i)]; 'slow', i, each taking about 20 us to convert (counted:
+   * floodConversions()); those four through the value loop. 'number' (the
+   * default), uint32_t. Batched, all but numbers come in Arrays.
    * `keep`: the module keeps a handle for floodAbort(). */
   flood(
     // A number, a string, an Array, or a batch: what the options make.
@@ -97,9 +100,12 @@ export interface ReliabilityModule {
       lend?: boolean;
       fromThread?: boolean;
       keep?: boolean;
-      payload?: 'number' | 'string' | 'vector';
+      payload?: 'number' | 'string' | 'vector' | 'tuple' | 'words' | 'slow';
     },
   ): number;
+  /** How many payloads the last flood() of 'slow' ones has converted so far
+   * (a payload a drain made but did not deliver is made again later). */
+  floodConversions(): number;
   /** Aborts the function the last flood() kept and lets go of it; returns
    * the status's name. */
   floodAbort(): string;

@@ -341,6 +341,11 @@ static_assert(sizeof(CallItem<uint32_t>) == 8, "a plain call of a 4-byte payload
 // Shorter runs of numbers are delivered by direct calls (DeliverNumbers);
 // where the break-even lies depends on the engine, so the backend says.
 constexpr size_t kMinFastPathRun = kBackendMinFastPathRun;
+// The value loop makes and delivers at most this many values at a time,
+// made in about this long at most (see DeliverOneValues): a chunk is what
+// a stop for time can waste.
+constexpr size_t kValueChunk = 256;
+constexpr std::chrono::microseconds kValueChunkTime{1000};
 
 template <typename T>
 constexpr bool kNumericPayload =
@@ -654,7 +659,7 @@ class TsfnState final : public DrainTarget,
   // once the batch begun at `start` has used kMaxDrainTime, and a throw is
   // uncaught and the loop goes on after it. Short runs (an idle stream) go
   // by direct calls. Returns how many it delivered; the rest stay queued
-  // (their values are made again later).
+  // (a chunk's values made and not delivered are made again later).
   size_t DeliverOneValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                           std::chrono::steady_clock::time_point start) {
     size_t run = 0;
@@ -696,20 +701,42 @@ class TsfnState final : public DrainTarget,
       strings_.clear();
       return done;
     } else {
-      values_.clear();
-      size_t made = 0;
-      while (made < run) {
-        if (made > 0 && (made & 15) == 0 &&
-            std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-          break;
+      // Made and delivered a chunk at a time (kValueChunk values, or what
+      // kValueChunkTime makes). Made all at once, the values could take the
+      // whole time budget to make (a tuple in wasm: several transitions
+      // each), leaving the loop none: it delivered 32 and later drains made
+      // the rest again, over and over (a flood of 100,000 tuples took 25 s
+      // in wasm; docs/RELIABILITY.md). Now the budget runs out between chunks,
+      // or wastes what one chunk made.
+      size_t done = 0;
+      while (done < run) {
+        values_.clear();
+        const size_t end = std::min(run, done + kValueChunk);
+        size_t made = done;
+        bool out_of_time = false;
+        const auto chunk_start = std::chrono::steady_clock::now();
+        while (made < end) {
+          if (made > done && ((made - done) & 15) == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - start > kMaxDrainTime) {
+              out_of_time = true;
+              break;
+            }
+            if (now - chunk_start > kValueChunkTime) break;
+          }
+          values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
+          ++made;
         }
-        values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
-        ++made;
+        const size_t count = made - done;
+        const size_t delivered = resume(count, [&](size_t from, double budget_ms, CallOutcome* thrown) {
+          return CallForEachValue(env, fn, leading_null, values_.data() + from, count - from,
+                                  budget_ms, &stop_slot_, thrown);
+        });
+        done += delivered;
+        // Stopped (time, abort), or out of time: the rest stay queued.
+        if (delivered < count || out_of_time || queue_.AbortRequested()) break;
+        if (done < run && std::chrono::steady_clock::now() - start > kMaxDrainTime) break;
       }
-      const size_t done = resume(made, [&](size_t from, double budget_ms, CallOutcome* thrown) {
-        return CallForEachValue(env, fn, leading_null, values_.data() + from, made - from,
-                                budget_ms, &stop_slot_, thrown);
-      });
       values_.clear();
       return done;
     }

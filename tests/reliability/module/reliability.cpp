@@ -40,11 +40,18 @@
 //     (the per-item path); batched: true hands JS Uint32Array batches,
 //     lent ones (detached when the callback returns) with lend: true.
 //     payload "string" makes the payloads std::strings (String(i)), which
-//     go through the string loop, and "vector" std::vector<uint32_t>s
-//     ([i]), through the value loop ("number", the default: uint32_t);
-//     batched, both come in Arrays. keep: true keeps a handle for
+//     go through the string loop; "vector" std::vector<uint32_t>s ([i]),
+//     "tuple" std::tuple<uint32_t, std::string>s ([i, String(i)]), "words"
+//     std::vector<std::string>s ([String(i)]) and "slow" numbers that take
+//     about 20 us each to convert (counted: floodConversions()), through
+//     the value loop ("number", the default: uint32_t); batched, all but
+//     numbers come in Arrays. keep: true keeps a handle for
 //     floodAbort(). (lend, fromThread and keep are optional booleans.)
 //     For the drain's yield bounds (count and time), and for lent batches.
+//   floodConversions() -> number
+//     How many "slow" payloads the last flood() of them has converted so
+//     far: once each, as the value loop makes them, and again only for
+//     those a drain made but did not deliver.
 //   floodAbort() -> string
 //     Aborts the function the last flood() kept and lets go of it; returns
 //     the status's name.
@@ -244,6 +251,25 @@ struct anythread::JsTraits<ManyResult> {
     o.Set("status", Value::String(env, anythread::StatusName(r.status)));
     o.Set("queued", Value::Number(env, static_cast<double>(r.queued)));
     return o;
+  }
+};
+
+// flood()'s payload "slow": a number whose conversion takes about 20 us
+// and is counted (floodConversions()), as a payload costly to make into
+// its JS value would be (in wasm, a tuple's Array made through embind).
+struct SlowNumber {
+  uint32_t i;
+};
+std::atomic<uint64_t> slow_conversions{0};
+template <>
+struct anythread::JsTraits<SlowNumber> {
+  static Value ToJs(Env env, const SlowNumber& v) {
+    slow_conversions.fetch_add(1, std::memory_order_relaxed);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      // Spin: a costly conversion.
+    }
+    return Value::Number(env, v.i);
   }
 };
 
@@ -662,8 +688,22 @@ Value FloodExport(const CallbackInfo& info) {
     return Flood<std::vector<uint32_t>>(env, info[0], n, conv, options, flags[1], flags[2],
                                         [](uint32_t i) { return std::vector<uint32_t>{i}; });
   }
+  if (kind == "slow") {
+    slow_conversions.store(0, std::memory_order_relaxed);
+    return Flood<SlowNumber>(env, info[0], n, conv, options, flags[1], flags[2],
+                             [](uint32_t i) { return SlowNumber{i}; });
+  }
+  if (kind == "tuple") {
+    return Flood<std::tuple<uint32_t, std::string>>(
+        env, info[0], n, conv, options, flags[1], flags[2],
+        [](uint32_t i) { return std::make_tuple(i, std::to_string(i)); });
+  }
+  if (kind == "words") {
+    return Flood<std::vector<std::string>>(env, info[0], n, conv, options, flags[1], flags[2],
+                                           [](uint32_t i) { return std::vector<std::string>{std::to_string(i)}; });
+  }
   return Throw(env, ErrorKind::kTypeError,
-               "options.payload must be 'number', 'string' or 'vector'");
+               "options.payload must be 'number', 'string', 'vector', 'tuple', 'words' or 'slow'");
 }
 
 // Aborts the function the last flood() with keep: true kept, and lets go of
@@ -991,6 +1031,11 @@ Echo& EchoFunction() {  // JS thread only; one per runtime.
   return echo;
 }
 
+Value FloodConversionsExport(const CallbackInfo& info) {
+  return Value::Number(info.env(),
+                       static_cast<double>(slow_conversions.load(std::memory_order_relaxed)));
+}
+
 Value LiveFunctionsExport(const CallbackInfo& info) {
   return Value::Number(info.env(),
                        static_cast<double>(anythread::LiveThreadsafeFunctions()));
@@ -1032,6 +1077,7 @@ ANYTHREAD_MODULE(m) {
   m.Export("flood", &FloodExport);
   m.Export("numberVectors", &NumberVectorsExport);
   m.Export("floodAbort", &FloodAbortExport);
+  m.Export("floodConversions", &FloodConversionsExport);
   m.Export("typedBatch", &TypedBatchExport);
   m.Export("batchedWithConsumers", &BatchedWithConsumersExport);
   m.Export("valueBatch", &ValueBatchExport);
