@@ -4,7 +4,8 @@
 // call is queued before anything can drain (from the JS thread itself), so
 // without those bounds the whole flood would be delivered in one task, before
 // any timer. On the numeric fast path (plain numbers, the loop in JS), the
-// string and value loops (strings; vectors and tuples: the same loop over an Array),
+// string and value loops (strings; vectors, tuples and vectors of strings:
+// the same loop over an Array),
 // the per-item path (a converter), and batched delivery; on every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
@@ -18,6 +19,7 @@ const PATHS = [
   ['string loop', false, 'string'],
   ['value loop (vectors)', false, 'vector'],
   ['value loop (tuples)', false, 'tuple'],
+  ['value loop (vectors of strings)', false, 'words'],
   ['per-item path (converter)', true, 'number'],
 ] as const;
 
@@ -32,9 +34,13 @@ function watch(count: number, onEach?: () => void) {
     if (typeof v === 'number') values.push(v);
     else if (typeof v === 'string') values.push(Number(v));
     else if (Array.isArray(v)) {
-      // [i] (vectors) or [i, String(i)] (tuples).
-      const ok = v.length === 1 || (v.length === 2 && v[1] === String(v[0]));
-      values.push(ok && typeof v[0] === 'number' ? v[0] : NaN);
+      // [i] (vectors), [i, String(i)] (tuples) or [String(i)] (vectors of
+      // strings).
+      if (v.length === 1 && typeof v[0] === 'string') values.push(String(Number(v[0])) === v[0] ? Number(v[0]) : NaN);
+      else {
+        const ok = v.length === 1 || (v.length === 2 && v[1] === String(v[0]));
+        values.push(ok && typeof v[0] === 'number' ? v[0] : NaN);
+      }
     }
     else for (const x of v) values.push(x);
     onEach?.();

@@ -65,7 +65,8 @@
 //                                   callee already detached (transferred)
 //                                   is left alone.
 //   MakeArray(env, values, n)       A new Array of values[0..n), built in
-//                                   JS in few transitions (batches of values).
+//                                   JS in few transitions (batches of
+//                                   values; tuples, vectors of non-numbers).
 //   MakeStringArray(env, strings, n)  A new Array of the JS strings of n
 //                                   std::string_views of UTF-8.
 //   MakeNumberArray(env, values, n)  A new Array of the n doubles at

@@ -6,6 +6,7 @@
 #ifndef ANYTHREAD_CONVERT_HPP_
 #define ANYTHREAD_CONVERT_HPP_
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -90,25 +91,26 @@ struct JsTraits<std::vector<T>> {
         return MakeNumberArray(env, numbers.data(), v.size());
       }
     }
-    Value array = Value::Array(env);
-    for (uint32_t i = 0; i < v.size(); ++i) {
-      array.Set(i, JsTraits<T>::ToJs(env, v[i]));
-    }
-    return array;
+    // Other elements: their values, then the Array at once (MakeArray; in
+    // wasm one transition, where setting each element took two or three).
+    std::vector<Value> elements;
+    elements.reserve(v.size());
+    for (const T& e : v) elements.push_back(JsTraits<T>::ToJs(env, e));
+    return MakeArray(env, elements.data(), elements.size());
   }
 };
 template <typename... Ts>
 struct JsTraits<std::tuple<Ts...>> {
   static Value ToJs(Env env, const std::tuple<Ts...>& v) {
-    Value array = Value::Array(env);
-    uint32_t i = 0;
-    std::apply(
+    // As a vector's: the elements' values (in order: a braced list), then
+    // the Array at once.
+    const std::array<Value, sizeof...(Ts)> elements = std::apply(
         [&](const auto&... e) {
-          (array.Set(i++, JsTraits<std::decay_t<decltype(e)>>::ToJs(env, e)),
-           ...);
+          return std::array<Value, sizeof...(Ts)>{
+              JsTraits<std::decay_t<decltype(e)>>::ToJs(env, e)...};
         },
         v);
-    return array;
+    return MakeArray(env, elements.data(), elements.size());
   }
 };
 
