@@ -23,6 +23,23 @@ const PATHS = [
   ['per-item path (converter)', true, 'number'],
 ] as const;
 
+// flood()'s payload 'long': String(i), a space and LONG_CHARS 'é's.
+const LONG_CHARS = 32_768;
+
+/** i for String(i) or, from the payload 'long', its string; NaN for
+ * anything else. A long string is checked at its ends and middle only: the
+ * callback must stay cheap beside the string's making. */
+function fromString(v: string) {
+  let s = v;
+  if (v.length > LONG_CHARS) {
+    const space = v.length - LONG_CHARS - 1;
+    const tail = [space + 1, space + LONG_CHARS / 2, v.length - 1];
+    if (v[space] !== ' ' || tail.some((k) => v[k] !== 'é')) return NaN;
+    s = v.slice(0, space);
+  }
+  return String(Number(s)) === s ? Number(s) : NaN;
+}
+
 /** Resolves with the callback's values once `count` have arrived, and with how
  * many had arrived when a timer set right after the flood fired. */
 function watch(count: number, onEach?: () => void) {
@@ -32,7 +49,7 @@ function watch(count: number, onEach?: () => void) {
   const done = new Promise<void>((r) => (resolve = r));
   const callback = (v: number | string | (number | string)[] | Uint32Array) => {
     if (typeof v === 'number') values.push(v);
-    else if (typeof v === 'string') values.push(Number(v));
+    else if (typeof v === 'string') values.push(fromString(v));
     else if (Array.isArray(v)) {
       // [i] (vectors), [i, String(i)] (tuples) or [String(i)] (vectors of
       // strings).
@@ -108,6 +125,36 @@ describe.each(backends)('%s', (backend) => {
     const conversions = m.floodConversions();
     expect(conversions).toBeGreaterThanOrEqual(count);
     expect(conversions).toBeLessThan(count * 1.5);
+  });
+
+  // The string loop makes each string within the drain's time budget. It
+  // once made a whole run's strings before the first call, on every
+  // backend, then gave the callbacks a budget of their own: with cheap
+  // callbacks, one task made and delivered all 1,000 here (400 ms), and no
+  // timer ran meanwhile.
+  test('string loop: long strings, slow to make, yield after the time budget', async () => {
+    const m = await reliability(backend);
+    // 64 MiB of UTF-8 to make into strings: some 30-60 us a string where
+    // memory is fast (400 us here, where a new page costs 12 us), so a
+    // budget of 8 ms makes a few hundred at most.
+    const count = 1_000;
+    const w = watch(count);
+    expect(m.flood(w.callback, { count, converter: false, batched: false, payload: 'long' })).toBe(count);
+    // A chain of timers notes how many strings had arrived each time one
+    // ran: no stretch of deliveries between two may hold half of them.
+    const seenByTimers: number[] = [0];
+    let ticking = true;
+    const tick = () => {
+      seenByTimers.push(w.values.length);
+      if (ticking) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    await w.done;
+    ticking = false;
+    seenByTimers.push(count);
+    const longest = Math.max(...seenByTimers.slice(1).map((seen, k) => seen - seenByTimers[k]));
+    expect(longest).toBeLessThan(count / 2);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 
   test('batched delivery: batches of at most 16,384 calls, in order', async () => {

@@ -84,6 +84,8 @@ export interface ReliabilityModule {
    * inside this call (in wasm, the main thread runs Emscripten's queued
    * calls meanwhile: a doorbell without Atomics.waitAsync drains there).
    * `payload`: 'string', std::strings, String(i) (the string loop);
+   * 'long', std::strings of String(i), a space and 32,768 'é's (64 KiB of
+   * UTF-8; the string loop);
    * 'vector', std::vector<uint32_t>s, [i]; 'tuple', std::tuple<uint32_t,
    * std::string>s, [i, String(i)]; 'words', std::vector<std::string>s,
    * [String(i)]; 'slow', i, each taking about 20 us to convert (counted:
@@ -100,7 +102,7 @@ export interface ReliabilityModule {
       lend?: boolean;
       fromThread?: boolean;
       keep?: boolean;
-      payload?: 'number' | 'string' | 'vector' | 'tuple' | 'words' | 'slow';
+      payload?: 'number' | 'string' | 'long' | 'vector' | 'tuple' | 'words' | 'slow';
     },
   ): number;
   /** How many payloads the last flood() of 'slow' ones has converted so far

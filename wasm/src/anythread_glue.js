@@ -239,15 +239,45 @@ mergeInto(LibraryManager.library, {
 
   // The string loop (CallForEachString): n strings, each the UTF-8 bytes
   // of an (address, length) pair at spans, made into JS strings here (no
-  // handle per string, no transition per string), then the loop above.
-  anythread_for_each_string__deps: ['$Emval', '$anythreadForEach', '$anythreadStrings'],
+  // handle per string, no transition per string), each just before its
+  // call: the loop's budget covers the making, so a run of long strings
+  // stops on time (made all before the first call, 3,000 strings of 16 KiB
+  // held the main thread for 300 ms or more), and none is made for nothing.
+  // The clock is read every 32 calls, and after every 64 KiB of strings.
+  // The pairs are copied first: their buffer is reused by the next loop,
+  // which may be another function's, started inside a callback (see
+  // anythread_for_each). The bytes stay put: they are the drain's, and a
+  // drain of the same function cannot start inside its callbacks.
+  anythread_for_each_string__deps: ['$Emval', '$anythreadState', '$anythreadUtf8'],
   anythread_for_each_string: function(fn, spans, n, leadingNull, budget, stop) {
     var f = Emval.toValue(fn);
-    var v = anythreadStrings(spans, n);
-    anythreadState.loopValues = v;
-    anythreadState.loopHeap = HEAPF64;
-    anythreadState.loopStop = stop >> 3;
-    return anythreadForEach(f, n, leadingNull, budget);
+    // One view each for the whole loop (see anythread_for_each).
+    var bytes = HEAPU8;
+    var heap = HEAPF64;
+    var pairs = HEAPU32.slice(spans >> 2, (spans >> 2) + 2 * n);
+    stop >>= 3;
+    var i = 0;
+    var t0 = n > 1 ? performance.now() : 0;
+    var made = 0;  // Bytes made since the clock was last read.
+    try {
+      for (; i < n; i++) {
+        if (heap[stop] !== 0) return i;
+        var length = pairs[2 * i + 1];
+        var s = anythreadUtf8(bytes, pairs[2 * i], length);
+        made += length;
+        if (leadingNull) f(null, s); else f(s);
+        // Every 32 calls, as anythreadForEach, and (with a budget) sooner
+        // after 64 KiB of strings.
+        if ((i & 31) === 31 || (made >= 65536 && budget > 0)) {
+          made = 0;
+          if (performance.now() - t0 > budget) return i + 1;
+        }
+      }
+    } catch (e) {
+      anythreadState.error = e;
+      return -(i + 1);
+    }
+    return n;
   },
 
   // The n strings whose (address, length) pairs of UTF-8 are at spans, as

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -549,22 +550,35 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
 // JS thread. The value loop: the same loop over an Array of the values
 // (MakeArray), two Node-API calls for a whole run instead of one per item.
 // The stop slot is element 0 of the environment's Float64Array.
-inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
-                               const Value* values, size_t n, double budget_ms,
-                               double** stop_slot, CallOutcome* thrown) {
-  auto& data = native_detail::DataFor(env.raw());
-  native_detail::LoopSetup s = native_detail::SetUpLoop(env, data, &data.for_each_value, 1);
+namespace native_detail {
+// The value loop; *stopped tells whether a callback set the stop slot, the
+// last one included (the loop itself notices only before its next call).
+inline size_t ValueLoop(Env env, const Value& fn, bool leading_null, const Value* values,
+                        size_t n, double budget_ms, double** stop_slot, CallOutcome* thrown,
+                        bool* stopped) {
+  *stopped = false;
+  auto& data = DataFor(env.raw());
+  LoopSetup s = SetUpLoop(env, data, &data.for_each_value, 1);
   if (s.array == nullptr) {
-    return native_detail::CallEachDirectly(
-        env, fn, leading_null, n, [&](size_t i) { return values[i]; }, thrown);
+    return CallEachDirectly(env, fn, leading_null, n, [&](size_t i) { return values[i]; },
+                            thrown);
   }
   s.slots[0] = 0;
   const Value array = MakeArray(env, values, n);
-  const size_t count = native_detail::RunForEach(env, s.loop, fn, array.napi(), n, leading_null,
-                                                 budget_ms, s.array, 0, s.slots, stop_slot,
-                                                 thrown);
+  const size_t count = RunForEach(env, s.loop, fn, array.napi(), n, leading_null, budget_ms,
+                                  s.array, 0, s.slots, stop_slot, thrown);
+  *stopped = s.slots[0] != 0;
   if (s.pooled) data.scratch_busy = false;
   return count;
+}
+}  // namespace native_detail
+
+inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
+                               const Value* values, size_t n, double budget_ms,
+                               double** stop_slot, CallOutcome* thrown) {
+  bool stopped;
+  return native_detail::ValueLoop(env, fn, leading_null, values, n, budget_ms, stop_slot,
+                                  thrown, &stopped);
 }
 
 namespace native_detail {
@@ -575,16 +589,58 @@ inline std::vector<Value> StringValues(Env env, const std::string_view* strings,
   for (size_t i = 0; i < n; ++i) values.push_back(Value::String(env, strings[i]));
   return values;
 }
+
+// The string loop's chunks: at most this many strings, or what about
+// kStringChunkTimeMs makes (the clock read every 16 strings, or sooner
+// once kStringCheckBytes have been made since the last read).
+constexpr size_t kStringChunk = 256;
+constexpr double kStringChunkTimeMs = 1.0;
+constexpr size_t kStringCheckBytes = 64 * 1024;
 }  // namespace native_detail
 
-// JS thread. The string loop: natively the strings are made here, then go
-// through the value loop.
+// JS thread. The string loop: natively the strings are made here, a chunk
+// at a time, and each chunk goes through the value loop. The budget covers
+// the making: made all at once, a run of long strings (16 KiB each took
+// some 100 us apiece on the bench VM) held the JS thread for hundreds of ms
+// before its first callback, past any budget. Now the loop stops between
+// chunks once budget_ms have passed (as the loop does every 32 calls), and
+// at most a chunk is made and not delivered.
 inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
                                 const std::string_view* strings, size_t n, double budget_ms,
                                 double** stop_slot, CallOutcome* thrown) {
-  const std::vector<Value> values = native_detail::StringValues(env, strings, n);
-  return CallForEachValue(env, fn, leading_null, values.data(), n, budget_ms, stop_slot,
-                          thrown);
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  std::vector<Value> values;
+  values.reserve(std::min(n, native_detail::kStringChunk));
+  size_t done = 0;
+  while (done < n) {
+    if (done > 0 && budget_ms > 0 && ms_since(start) > budget_ms) break;
+    values.clear();
+    const size_t end = std::min(n, done + native_detail::kStringChunk);
+    const auto chunk_start = Clock::now();
+    size_t bytes = 0;  // Made since the clock was last read.
+    for (size_t i = done; i < end; ++i) {
+      if (i > done && (((i - done) & 15) == 0 || bytes >= native_detail::kStringCheckBytes)) {
+        bytes = 0;
+        if (ms_since(chunk_start) > native_detail::kStringChunkTimeMs) break;
+      }
+      values.push_back(Value::String(env, strings[i]));
+      bytes += strings[i].size();
+    }
+    // What is left of the budget (a run under 32 calls has none to check);
+    // spent already, the loop still makes its first 32 calls, as any does.
+    const double left = budget_ms > 0 ? std::max(budget_ms - ms_since(start), 1e-6) : 0;
+    bool stopped;
+    const size_t count = native_detail::ValueLoop(env, fn, leading_null, values.data(),
+                                                  values.size(), left, stop_slot, thrown,
+                                                  &stopped);
+    done += count;
+    if (count < values.size() || stopped || thrown->threw) break;
+  }
+  return done;
 }
 
 // JS thread. An Array of n strings: natively made here, then MakeArray.

@@ -54,7 +54,10 @@
 //                                   backend provides the stop slot).
 //   CallForEachString(env, fn, leading_null, strings, n, budget_ms,
 //               &stop_slot, &thrown)  The same for n std::string_views of
-//                                   UTF-8 (the backend makes the strings).
+//                                   UTF-8 (the backend makes the strings,
+//                                   within the budget: a string is made
+//                                   shortly before its call, and at most a
+//                                   chunk of them is made and not called).
 //   MakeTypedArray(env, type, values, n)  A new typed array of `type`
 //                                   holding a copy of the n elements at
 //                                   values (of type's element type).

@@ -653,8 +653,9 @@ class TsfnState final : public DrainTarget,
   // not numbers (strings, booleans, ...; no converter) is made into values
   // here, and a loop in JS calls the callback with each (CallForEachValue:
   // natively two Node-API calls per run, in wasm one transition, instead of
-  // one per item); std::strings go as their bytes (CallForEachString: in
-  // wasm the loop makes the strings, with no handle each). It stops as the
+  // one per item); std::strings go as their bytes (CallForEachString: the
+  // backend makes the strings within the loop's budget; in wasm the loop
+  // makes each, with no handle each). It stops as the
   // numeric fast path does: at an abort from a callback (the stop slot),
   // once the batch begun at `start` has used kMaxDrainTime, and a throw is
   // uncaught and the loop goes on after it. Short runs (an idle stream) go

@@ -40,7 +40,9 @@
 //     (the per-item path); batched: true hands JS Uint32Array batches,
 //     lent ones (detached when the callback returns) with lend: true.
 //     payload "string" makes the payloads std::strings (String(i)), which
-//     go through the string loop; "vector" std::vector<uint32_t>s ([i]),
+//     go through the string loop, as do those of "long" (String(i), a
+//     space and 32,768 'é's: 64 KiB of UTF-8 each, costly to make into JS
+//     strings); "vector" std::vector<uint32_t>s ([i]),
 //     "tuple" std::tuple<uint32_t, std::string>s ([i, String(i)]), "words"
 //     std::vector<std::string>s ([String(i)]) and "slow" numbers that take
 //     about 20 us each to convert (counted: floodConversions()), through
@@ -254,13 +256,29 @@ struct anythread::JsTraits<ManyResult> {
   }
 };
 
+// flood()'s payload "long": String(i), a space and 32,768 'é's (64 KiB of
+// UTF-8 that JS holds as two-byte characters), as a log line or a JSON
+// document would be: costly to make into a JS string.
+namespace {
+constexpr size_t kLongStringChars = 32768;
+std::string LongString(uint32_t i) {
+  std::string s = std::to_string(i);
+  s += ' ';
+  s.reserve(s.size() + 2 * kLongStringChars);
+  for (size_t k = 0; k < kLongStringChars; ++k) s += "\xC3\xA9";
+  return s;
+}
+}  // namespace
+
 // flood()'s payload "slow": a number whose conversion takes about 20 us
 // and is counted (floodConversions()), as a payload costly to make into
 // its JS value would be (in wasm, a tuple's Array made through embind).
 struct SlowNumber {
   uint32_t i;
 };
+namespace {
 std::atomic<uint64_t> slow_conversions{0};
+}  // namespace
 template <>
 struct anythread::JsTraits<SlowNumber> {
   static Value ToJs(Env env, const SlowNumber& v) {
@@ -684,6 +702,9 @@ Value FloodExport(const CallbackInfo& info) {
     return Flood<std::string>(env, info[0], n, conv, options, flags[1], flags[2],
                               [](uint32_t i) { return std::to_string(i); });
   }
+  if (kind == "long") {
+    return Flood<std::string>(env, info[0], n, conv, options, flags[1], flags[2], LongString);
+  }
   if (kind == "vector") {
     return Flood<std::vector<uint32_t>>(env, info[0], n, conv, options, flags[1], flags[2],
                                         [](uint32_t i) { return std::vector<uint32_t>{i}; });
@@ -703,7 +724,8 @@ Value FloodExport(const CallbackInfo& info) {
                                            [](uint32_t i) { return std::vector<std::string>{std::to_string(i)}; });
   }
   return Throw(env, ErrorKind::kTypeError,
-               "options.payload must be 'number', 'string', 'vector', 'tuple', 'words' or 'slow'");
+               "options.payload must be 'number', 'string', 'long', 'vector', 'tuple', 'words' "
+               "or 'slow'");
 }
 
 // Aborts the function the last flood() with keep: true kept, and lets go of

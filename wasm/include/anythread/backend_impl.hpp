@@ -253,8 +253,9 @@ inline size_t CallForEachValue(Env, const Value& fn, bool leading_null, const Va
 }
 
 // Main thread. The string loop: the glue makes each JS string from its
-// bytes and calls fn([null,] string) for each, in one transition, with no
-// handle per string (which took a transition to make and one to free).
+// bytes just before calling fn([null,] string) with it (so the budget
+// covers the making), in one transition, with no handle per string (which
+// took a transition to make and one to free).
 inline size_t CallForEachString(Env, const Value& fn, bool leading_null,
                                 const std::string_view* strings, size_t n, double budget_ms,
                                 double** stop_slot, CallOutcome* thrown) {
