@@ -67,6 +67,26 @@ function watch(count: number, onEach?: () => void) {
   return { values, callback, armTimer, done, atTimer: () => atTimer };
 }
 
+/** A chain of timers, each noting how many calls had arrived (`seen()`)
+ * when it ran, from now until stop(); stop() returns the longest stretch
+ * of the `count` calls that arrived with no timer between. */
+function timerChain(seen: () => number, count: number) {
+  const marks = [0];
+  let ticking = true;
+  const tick = () => {
+    marks.push(seen());
+    if (ticking) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  return {
+    stop() {
+      ticking = false;
+      marks.push(count);
+      return Math.max(...marks.slice(1).map((mark, k) => mark - marks[k]));
+    },
+  };
+}
+
 function busyWait(ms: number) {
   const until = performance.now() + ms;
   while (performance.now() < until) {
@@ -140,20 +160,32 @@ describe.each(backends)('%s', (backend) => {
     const count = 1_000;
     const w = watch(count);
     expect(m.flood(w.callback, { count, converter: false, batched: false, payload: 'long' })).toBe(count);
-    // A chain of timers notes how many strings had arrived each time one
-    // ran: no stretch of deliveries between two may hold half of them.
-    const seenByTimers: number[] = [0];
-    let ticking = true;
-    const tick = () => {
-      seenByTimers.push(w.values.length);
-      if (ticking) setTimeout(tick, 0);
-    };
-    setTimeout(tick, 0);
+    // No stretch of deliveries between two timers may hold half of them.
+    const timers = timerChain(() => w.values.length, count);
     await w.done;
-    ticking = false;
-    seenByTimers.push(count);
-    const longest = Math.max(...seenByTimers.slice(1).map((seen, k) => seen - seenByTimers[k]));
-    expect(longest).toBeLessThan(count / 2);
+    expect(timers.stop()).toBeLessThan(count / 2);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
+  // The same for batches of strings: the backend makes a batch's strings
+  // within the budget, and the batch ends there. It once made the whole
+  // run into one batch (all 1,000 here, in one task on every backend).
+  test('batched delivery: batches of long strings end at the time budget', async () => {
+    const m = await reliability(backend);
+    const count = 1_000;
+    const w = watch(count);
+    const sizes: number[] = [];
+    const callback = (batch: string[]) => {
+      expect(Array.isArray(batch)).toBe(true);
+      sizes.push(batch.length);
+      for (const s of batch) w.callback(s);
+    };
+    expect(m.flood(callback, { count, converter: false, batched: true, payload: 'long' })).toBe(count);
+    const timers = timerChain(() => w.values.length, count);
+    await w.done;
+    expect(timers.stop()).toBeLessThan(count / 2);
+    expect(Math.max(...sizes)).toBeLessThan(count / 2);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(count);
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 

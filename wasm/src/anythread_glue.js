@@ -280,21 +280,29 @@ mergeInto(LibraryManager.library, {
     return n;
   },
 
-  // The n strings whose (address, length) pairs of UTF-8 are at spans, as
-  // one Array.
-  $anythreadStrings__deps: ['$anythreadUtf8'],
-  $anythreadStrings: function(spans, n) {
+  // MakeStringArray: the strings whose (address, length) pairs of UTF-8
+  // are at spans, as one Array: all n, or with a budget (ms > 0) those made
+  // before it ran out (the clock read every 32 strings and after every 64
+  // KiB, as in the string loop; at least one). How many goes to *made.
+  anythread_string_array__deps: ['$Emval', '$anythreadUtf8'],
+  anythread_string_array: function(spans, n, budget, made) {
     var words = HEAPU32;  // One view each (see anythread_for_each).
     var bytes = HEAPU8;
     var base = spans >> 2;
-    var v = new Array(n);
-    for (var i = 0; i < n; i++) v[i] = anythreadUtf8(bytes, words[base + 2 * i], words[base + 2 * i + 1]);
-    return v;
-  },
-  // MakeStringArray: that Array, for a batch of strings.
-  anythread_string_array__deps: ['$Emval', '$anythreadStrings'],
-  anythread_string_array: function(spans, n) {
-    return Emval.toHandle(anythreadStrings(spans, n));
+    var v = [];
+    var t0 = budget > 0 ? performance.now() : 0;
+    var since = 0;  // Bytes made since the clock was last read.
+    for (var i = 0; i < n; i++) {
+      if (budget > 0 && i > 0 && ((i & 31) === 0 || since >= 65536)) {
+        since = 0;
+        if (performance.now() - t0 > budget) break;
+      }
+      var length = words[base + 2 * i + 1];
+      v.push(anythreadUtf8(bytes, words[base + 2 * i], length));
+      since += length;
+    }
+    words[made >> 2] = i;
+    return Emval.toHandle(v);
   },
 
   // MakeArray: the values of n emval handles, as one Array.

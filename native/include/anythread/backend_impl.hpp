@@ -582,14 +582,6 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
 }
 
 namespace native_detail {
-// JS thread. The JS strings of n std::string_views (one Node-API call each).
-inline std::vector<Value> StringValues(Env env, const std::string_view* strings, size_t n) {
-  std::vector<Value> values;
-  values.reserve(n);
-  for (size_t i = 0; i < n; ++i) values.push_back(Value::String(env, strings[i]));
-  return values;
-}
-
 // The string loop's chunks: at most this many strings, or what about
 // kStringChunkTimeMs makes (the clock read every 16 strings, or sooner
 // once kStringCheckBytes have been made since the last read).
@@ -643,10 +635,30 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
   return done;
 }
 
-// JS thread. An Array of n strings: natively made here, then MakeArray.
-inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n) {
-  const std::vector<Value> values = native_detail::StringValues(env, strings, n);
-  return MakeArray(env, values.data(), n);
+// JS thread. An Array of the first *made of n strings: natively made here
+// (one Node-API call each), then MakeArray. With a budget it stops once
+// budget_ms have passed (the clock read every 32 strings, and after every
+// kStringCheckBytes), having made at least one.
+inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n,
+                             double budget_ms, size_t* made) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  std::vector<Value> values;
+  values.reserve(n);
+  size_t bytes = 0;  // Made since the clock was last read.
+  for (size_t i = 0; i < n; ++i) {
+    if (budget_ms > 0 && i > 0 &&
+        ((i & 31) == 0 || bytes >= native_detail::kStringCheckBytes)) {
+      bytes = 0;
+      if (std::chrono::duration<double, std::milli>(Clock::now() - start).count() > budget_ms) {
+        break;
+      }
+    }
+    values.push_back(Value::String(env, strings[i]));
+    bytes += strings[i].size();
+  }
+  *made = values.size();
+  return MakeArray(env, values.data(), values.size());
 }
 
 // JS thread. Calls fn(env, fulfilled, value) once `thenable` settles.

@@ -70,8 +70,12 @@
 //   MakeArray(env, values, n)       A new Array of values[0..n), built in
 //                                   JS in few transitions (batches of
 //                                   values; tuples, vectors of non-numbers).
-//   MakeStringArray(env, strings, n)  A new Array of the JS strings of n
-//                                   std::string_views of UTF-8.
+//   MakeStringArray(env, strings, n, budget_ms, &made)  A new Array of the
+//                                   JS strings of the first `made` of n
+//                                   std::string_views of UTF-8: all, or
+//                                   with budget_ms > 0 those made before it
+//                                   ran out (checked every 32 strings and
+//                                   after every 64 KiB; at least one).
 //   MakeNumberArray(env, values, n)  A new Array of the n doubles at
 //                                   values, as numbers (a vector's).
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.

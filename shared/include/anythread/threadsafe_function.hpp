@@ -514,18 +514,27 @@ class TsfnState final : public DrainTarget,
   // Returns how many items it delivered; it stops at the time budget
   // (checked every 16 conversions of a batch begun at `start`). A run of
   // std::strings without a converter is made into its Array by the backend
-  // at once (MakeStringArray: in wasm, from the strings' bytes).
+  // (MakeStringArray: in wasm, from the strings' bytes), which stops at the
+  // same budget (checked every 32 strings, and after every 64 KiB of them;
+  // runs under 32 have none to check, as in the loops).
   size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                        std::chrono::steady_clock::time_point start) {
     if constexpr (std::is_same<T, std::string>::value) {
       if (!convert_) {  // Made by the backend from their bytes (MakeStringArray).
         strings_.clear();
-        size_t i = 0;
-        while (i < n && items[i].plain()) strings_.emplace_back(items[i++].value());
-        const Value batch = MakeStringArray(env, strings_.data(), i);
+        size_t run = 0;
+        while (run < n && items[run].plain()) strings_.emplace_back(items[run++].value());
+        double budget_ms = 0;
+        if (run >= 32) {
+          const std::chrono::duration<double, std::milli> left =
+              kMaxDrainTime - (std::chrono::steady_clock::now() - start);
+          budget_ms = std::max(left.count(), 1e-6);
+        }
+        size_t made = 0;
+        const Value batch = MakeStringArray(env, strings_.data(), run, budget_ms, &made);
         strings_.clear();
         CallWithOne(env, fn, batch);
-        return i;
+        return made;
       }
     }
     values_.clear();

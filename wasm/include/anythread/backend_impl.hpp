@@ -48,8 +48,10 @@ int anythread_for_each_value(anythread_em_val fn, const anythread_em_val* handle
 // The string loop (see CallForEachString): n (address, length) pairs.
 int anythread_for_each_string(anythread_em_val fn, const uint32_t* spans, int n,
                               int leading_null, double budget_ms, const double* stop);
-// An Array of the n strings of (address, length) pairs (see MakeStringArray).
-anythread_em_val anythread_string_array(const uint32_t* spans, int n);
+// An Array of the first *made of the n strings of (address, length) pairs
+// (see MakeStringArray).
+anythread_em_val anythread_string_array(const uint32_t* spans, int n, double budget_ms,
+                                        uint32_t* made);
 anythread_em_val anythread_take_error(void);
 anythread_em_val anythread_typed_array(int type, const void* values, int n);
 // A JS string of the n bytes of UTF-8 at s (invalid sequences become
@@ -268,11 +270,16 @@ inline size_t CallForEachString(Env, const Value& fn, bool leading_null,
   return wasm_detail::LoopResult(r, thrown);
 }
 
-// Main thread. An Array of n strings made in the glue from their bytes:
-// one transition, no handle per string.
-inline Value MakeStringArray(Env, const std::string_view* strings, size_t n) {
-  return emscripten::val::take_ownership(
-      anythread_string_array(wasm_detail::SpansOf(strings, n), static_cast<int>(n)));
+// Main thread. An Array of the first *made of n strings, made in the glue
+// from their bytes (stopping at the budget as the string loop does): one
+// transition, no handle per string.
+inline Value MakeStringArray(Env, const std::string_view* strings, size_t n, double budget_ms,
+                             size_t* made) {
+  uint32_t count = 0;
+  Value array = emscripten::val::take_ownership(anythread_string_array(
+      wasm_detail::SpansOf(strings, n), static_cast<int>(n), budget_ms, &count));
+  *made = count;
+  return array;
 }
 
 // One transition for the whole array: setting its elements one by one
