@@ -9,7 +9,7 @@
 // the per-item path (a converter), and batched delivery; on every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
-import { reliability } from './reliability/harness';
+import { reliability, settled } from './reliability/harness';
 
 const MAX_PER_WAKE_UP = 16_384;
 // [name, converter, payload]: the numeric fast path, the string and value
@@ -222,20 +222,13 @@ describe.each(backends)('%s', (backend) => {
     ['batched delivery', false, true, 'number'],
   ] as const)('%s: after a flood that yielded, the finalized function lets go of its state', async ([, converter, batched, payload]) => {
     const m = await reliability(backend);
-    const settled = async () => {
-      const until = performance.now() + 5_000;
-      while (m.liveFunctions() > 0 && performance.now() < until) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      return m.liveFunctions();
-    };
-    expect(await settled()).toBe(0);  // Earlier tests' functions are gone too.
+    expect(await settled(m)).toBe(0);  // Earlier tests' functions are gone too.
     const count = 100_000;  // Several wake-ups: the drain yields in between.
     const w = watch(count);
     expect(m.flood(w.callback, { count, converter, batched, payload })).toBe(count);
     expect(m.liveFunctions()).toBe(1);
     await w.done;
-    expect(await settled()).toBe(0);
+    expect(await settled(m)).toBe(0);
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });
 

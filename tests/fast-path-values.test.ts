@@ -14,7 +14,7 @@
 // loops at once. On every backend.
 import { describe, expect, test } from 'vitest';
 import { backends } from './helpers/backends';
-import { reliability } from './reliability/harness';
+import { reliability, settled } from './reliability/harness';
 
 type Module = Awaited<ReturnType<typeof reliability>>;
 
@@ -44,14 +44,6 @@ const inOrder = (values: unknown[], payload: Payload) =>
       ? Array.isArray(v) && v.length === 1 && v[0] === i
       : v === (payload === 'string' ? String(i) : i),
   );
-
-async function settled(m: Module) {
-  const until = performance.now() + 5_000;
-  while (m.liveFunctions() > 0 && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return m.liveFunctions();
-}
 
 // [name, payload]: the numeric fast path, the string loop, the value loop.
 const LOOPS = [

@@ -188,6 +188,16 @@ export function reliability(backend: BackendName): Promise<ReliabilityModule> {
   return m;
 }
 
+/** Waits (up to 5 s) until the module has no live threadsafe functions;
+ * resolves with how many are left (0 once all have let go). */
+export async function settled(m: ReliabilityModule): Promise<number> {
+  const until = performance.now() + 5_000;
+  while (m.liveFunctions() > 0 && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return m.liveFunctions();
+}
+
 /** What JS saw of a run: per-producer order and counts. */
 export interface Seen {
   calls: number;

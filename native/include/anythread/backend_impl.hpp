@@ -488,19 +488,34 @@ inline size_t RunForEach(Env env, const Napi::Function& loop, const Value& fn,
 }
 
 // JS thread. Without the loop (no helper, or no memory): one call at a time,
-// value(i) making call i's value.
+// value(i) making call i's value, stopping as the loop does: at a stop slot
+// of its own, read before each call (*stopped: whether a callback set it,
+// the last one included), and every 32 calls once budget_ms have passed.
 template <typename ValueAt>
 size_t CallEachDirectly(Env env, const Value& fn, bool leading_null, size_t n,
-                        ValueAt value, CallOutcome* thrown) {
-  for (size_t i = 0; i < n; ++i) {
+                        ValueAt value, double budget_ms, double** stop_slot,
+                        CallOutcome* thrown, bool* stopped = nullptr) {
+  const auto start = std::chrono::steady_clock::now();
+  double stop = 0;
+  *stop_slot = &stop;
+  size_t i = 0;
+  while (i < n && stop == 0) {
     const Value args[2] = {Value::Null(env), value(i)};
     CallOutcome o = CallFunction(env, fn, leading_null ? args : args + 1, leading_null ? 2 : 1);
+    ++i;
     if (o.threw) {
       *thrown = o;
-      return i + 1;
+      break;
+    }
+    if ((i & 31) == 0 && std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                                 .count() > budget_ms) {
+      break;
     }
   }
-  return n;
+  *stop_slot = nullptr;
+  if (stopped != nullptr) *stopped = stop != 0;
+  return i;
 }
 
 // JS thread. What both loops need before they run: their compiled loop
@@ -516,6 +531,14 @@ struct LoopSetup {
 inline LoopSetup SetUpLoop(Env env, EnvData& data, Napi::FunctionReference* cache,
                            size_t length) {
   LoopSetup s;
+#if defined(ANYTHREAD_TEST_NO_JS_LOOP)
+  // Tests only (tests/native-fallback.node.test.ts): no loop, so that every
+  // run takes the direct calls.
+  (void)data;
+  (void)cache;
+  (void)length;
+  return s;
+#endif
   s.loop = CompiledHelper(env, cache, kForEachSource);
   if (s.loop.IsEmpty()) return s;
   s.array = ForEachValues(env.raw(), data, length, &s.slots, &s.pooled);
@@ -537,7 +560,8 @@ inline size_t CallForEach(Env env, const Value& fn, bool leading_null,
   native_detail::LoopSetup s = native_detail::SetUpLoop(env, data, &data.for_each, n + 1);
   if (s.array == nullptr) {
     return native_detail::CallEachDirectly(
-        env, fn, leading_null, n, [&](size_t i) { return Value::Number(env, values[i]); }, thrown);
+        env, fn, leading_null, n, [&](size_t i) { return Value::Number(env, values[i]); },
+        budget_ms, stop_slot, thrown);
   }
   std::memcpy(s.slots, values, (n + 1) * sizeof(double));
   const size_t count = native_detail::RunForEach(env, s.loop, fn, s.array, n, leading_null,
@@ -561,7 +585,7 @@ inline size_t ValueLoop(Env env, const Value& fn, bool leading_null, const Value
   LoopSetup s = SetUpLoop(env, data, &data.for_each_value, 1);
   if (s.array == nullptr) {
     return CallEachDirectly(env, fn, leading_null, n, [&](size_t i) { return values[i]; },
-                            thrown);
+                            budget_ms, stop_slot, thrown, stopped);
   }
   s.slots[0] = 0;
   const Value array = MakeArray(env, values, n);
