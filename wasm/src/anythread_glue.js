@@ -289,7 +289,10 @@ mergeInto(LibraryManager.library, {
     var words = HEAPU32;  // One view each (see anythread_for_each).
     var bytes = HEAPU8;
     var base = spans >> 2;
-    var v = [];
+    // Sized at once, cut if the budget runs out: grown by push, a batch's
+    // Array took new memory several times over (dear on some machines:
+    // bench/NOTES.md).
+    var v = new Array(n);
     var t0 = budget > 0 ? performance.now() : 0;
     var since = 0;  // Bytes made since the clock was last read.
     for (var i = 0; i < n; i++) {
@@ -298,9 +301,10 @@ mergeInto(LibraryManager.library, {
         if (performance.now() - t0 > budget) break;
       }
       var length = words[base + 2 * i + 1];
-      v.push(anythreadUtf8(bytes, words[base + 2 * i], length));
+      v[i] = anythreadUtf8(bytes, words[base + 2 * i], length);
       since += length;
     }
+    if (i < n) v.length = i;
     words[made >> 2] = i;
     return Emval.toHandle(v);
   },
