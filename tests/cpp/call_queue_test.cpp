@@ -908,8 +908,8 @@ TEST(CallQueue, CallsMadeDuringTheHandedOverCallJoinTheDrainUnlessFromTheOwner) 
     });
     // -1 and the first 16,383: at most kMaxDrainPerTick, the handed-over
     // call included, and fewer only if kMaxDrainTime ran out first (as
-    // under a sanitizer on a busy machine; the clock is read only every 64
-    // calls, so some joined this drain either way).
+    // under a sanitizer on a busy machine; the clock is read only after a
+    // call, so at least one joined this drain either way).
     EXPECT_GT(seen.size(), 1u);
     EXPECT_LE(seen.size(), kMaxDrainPerTick);
     while (seen.size() < static_cast<size_t>(backlog) + 1) {

@@ -760,7 +760,10 @@ TEST_F(TsfnTest, LendingBatchesNeedsBatchedDelivery) {
 
 // A batch of slow callbacks stops once it has taken kMaxDrainTime and yields
 // (the next wake-up delivers the rest, in order): on the numeric fast path
-// (the loop in JS, checking every 32 calls) and on the per-item path.
+// (the loop in JS) and on the per-item path. Both read the clock at the
+// callbacks' pace (ClockPacer): with 1 ms each, a batch stops after at most
+// 9, and a call handed over alone may come first. (Read every 32 calls, as
+// until 2026-11-28, a batch ran 32.)
 TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
   for (bool converter : {false, true}) {
     SCOPED_TRACE(converter ? "per-item path" : "numeric fast path");
@@ -779,14 +782,43 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
     for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
     ASSERT_TRUE(rt.RunOne());  // One wake-up.
     EXPECT_GE(r.calls.size(), 1u);
-    EXPECT_LE(r.calls.size(), 40u);  // 8 ms, checked every 16 or 32 calls.
+    EXPECT_LE(r.calls.size(), 10u);  // 8 ms of 1 ms calls, and the handed-over one.
     rt.RunPending();
     ASSERT_EQ(r.calls.size(), total);
     for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
   }
 }
 
-// The same on the string loop, which checks every 32 calls too.
+// A run shorter than 32 calls is bounded by the budget too: the loops once
+// read the clock only every 32 calls, so 20 slow callbacks ran in one task.
+TEST_F(TsfnTest, AShortRunOfSlowCallbacksYieldsAfterTheDrainTimeBudget) {
+  for (bool converter : {false, true}) {
+    SCOPED_TRACE(converter ? "per-item path" : "numeric fast path");
+    Recorder r;
+    r.reply = [](Env env, const std::vector<Value>&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return CallOutcome{false, Value::Undefined(env)};
+    };
+    auto created = converter
+        ? ThreadsafeFunction<uint32_t>::Create(env, r.fn(), {},
+              [](Env env, uint32_t& v) -> Result<Args> { return Args{Value::Number(env, v)}; })
+        : ThreadsafeFunction<uint32_t>::Create(env, r.fn());
+    auto t = std::move(created).value();
+    rt.RunPending();  // The previous round's finalization, if any.
+    const size_t total = 20;
+    std::thread([&] {
+      for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+    }).join();
+    ASSERT_TRUE(rt.RunOne());  // One wake-up.
+    EXPECT_GE(r.calls.size(), 1u);
+    EXPECT_LE(r.calls.size(), 10u);  // 8 ms of 1 ms calls, and the handed-over one.
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), total);
+    for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
+  }
+}
+
+// The same on the string loop, which paces its clock reads too.
 TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudgetOnTheStringLoop) {
   Recorder r;
   r.reply = [](Env env, const std::vector<Value>&) {
@@ -800,7 +832,7 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudgetOnTheStringLoop) {
   }).join();
   ASSERT_TRUE(rt.RunOne());  // One wake-up.
   EXPECT_GE(r.calls.size(), 1u);
-  EXPECT_LE(r.calls.size(), 40u);  // 8 ms, checked every 32 calls.
+  EXPECT_LE(r.calls.size(), 10u);  // 8 ms of 1 ms calls, and the handed-over one.
   EXPECT_EQ(rt.string_loops, 1u);
   rt.RunPending();
   ASSERT_EQ(r.calls.size(), total);
@@ -808,7 +840,8 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudgetOnTheStringLoop) {
 }
 
 // A batch of values is built before its one call: slow conversions end it
-// at the drain's time budget (checked every 16), and the rest come in
+// at the drain's time budget (the clock read at their pace: 1 ms each, at
+// most 9; every 16, as until 2026-11-28, made 16), and the rest come in
 // later drains, in order.
 TEST_F(TsfnTest, SlowConversionsEndABatchOfValuesAtTheTimeBudget) {
   Recorder r;
@@ -822,11 +855,11 @@ TEST_F(TsfnTest, SlowConversionsEndABatchOfValuesAtTheTimeBudget) {
                .value();
   const uint32_t total = 100;  // 100 ms of conversions.
   for (uint32_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(i), Status::kOk);
-  ASSERT_TRUE(rt.RunOne());  // One wake-up: one batch of at most 16.
+  ASSERT_TRUE(rt.RunOne());  // One wake-up: one batch of at most 9.
   ASSERT_EQ(r.calls.size(), 1u);
-  EXPECT_LE(r.calls[0][1].Length(), 16u);
+  EXPECT_LE(r.calls[0][1].Length(), 9u);
   rt.RunPending();
-  EXPECT_GE(r.calls.size(), 7u);
+  EXPECT_GE(r.calls.size(), 12u);
   std::vector<double> seen;
   for (auto& call : r.calls) {
     for (uint32_t i = 0; i < call[1].Length(); ++i) seen.push_back(call[1].Get(i).AsNumber());

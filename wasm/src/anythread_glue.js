@@ -91,8 +91,8 @@ mergeInto(LibraryManager.library, {
     // HEAPF64 access re-checks (and may rebuild) the views, which costs more
     // than the call itself. Growth never moves shared memory, so this view
     // keeps covering the batch and its stop slot; the values are copied
-    // because a callback may grow memory meanwhile. Every 32 calls the loop
-    // also stops once `budget` ms have passed (the drain's time budget).
+    // because a callback may grow memory meanwhile. The loop also stops
+    // once `budget` ms have passed (the drain's time budget).
     var heap = HEAPF64;
     var stop = base + n;
     if (n === 1) {
@@ -138,33 +138,44 @@ mergeInto(LibraryManager.library, {
   },
 
   // The loop of both: f([null,] v[i]) for i in [0, n), stopping before a
-  // call once heap[stop] is non-zero, and every 32 calls once `budget` ms
-  // have passed. Returns the calls made, or -(i + 1) when call i threw
+  // call once heap[stop] is non-zero, and once `budget` ms have passed (the
+  // clock read after call c: the first, then at the calls' pace,
+  // $anythreadPace). Returns the calls made, or -(i + 1) when call i threw
   // (the thrown value in anythreadState.error). v, heap and stop come in
   // anythreadState (read before any call: a loop may start inside a
   // callback), not as arguments: a sloppy callback can read its caller's
   // arguments, and the glue cannot be strict (the minifier drops the
   // directive), so no argument may reach the values or the heap.
-  $anythreadForEach__deps: ['$anythreadState'],
+  $anythreadForEach__deps: ['$anythreadState', '$anythreadPace'],
   $anythreadForEach: function(f, n, leadingNull, budget) {
     var v = anythreadState.loopValues;
     var heap = anythreadState.loopHeap;
     var stop = anythreadState.loopStop;
     anythreadState.loopValues = anythreadState.loopHeap = null;
     var i = 0;
-    var t0 = n > 1 ? performance.now() : 0;
+    var c = n > 1 ? 0 : -1;
+    var t0 = c === 0 ? performance.now() : 0;
+    var t = 0, tl = 0, dl = 0;
     try {
       if (leadingNull) {
         for (; i < n; i++) {
           if (heap[stop] !== 0) return i;
           f(null, v[i]);
-          if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;
+          if (i === c) {
+            t = performance.now() - t0;
+            if (t > budget) return i + 1;
+            c = i + anythreadPace(t, tl, i + 1, dl, budget); tl = t; dl = i + 1;
+          }
         }
       } else {
         for (; i < n; i++) {
           if (heap[stop] !== 0) return i;
           f(v[i]);
-          if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;
+          if (i === c) {
+            t = performance.now() - t0;
+            if (t > budget) return i + 1;
+            c = i + anythreadPace(t, tl, i + 1, dl, budget); tl = t; dl = i + 1;
+          }
         }
       }
     } catch (e) {
@@ -188,6 +199,16 @@ mergeInto(LibraryManager.library, {
     anythreadState.loopHeap = HEAPF64;
     anythreadState.loopStop = stop >> 3;
     return anythreadForEach(f, n, leadingNull, budget);
+  },
+
+  // When the loops read the clock next, as ClockPacer does (clock_pacer.hpp):
+  // the calls until then, `t` ms into the loop after `done` calls, the last
+  // read `tl` ms in after `dl`: half of what the time left holds at that
+  // pace, 1 to 32. Slow callbacks overrun the budget by about one call;
+  // fast ones read the clock once per 32 calls.
+  $anythreadPace: function(t, tl, done, dl, budget) {
+    var k = t > tl ? Math.floor((budget - t) * (done - dl) / (2 * (t - tl))) : 32;
+    return k < 1 ? 1 : k > 32 ? 32 : k;
   },
 
   anythread_take_error__deps: ['$Emval', '$anythreadState'],
@@ -243,12 +264,13 @@ mergeInto(LibraryManager.library, {
   // call: the loop's budget covers the making, so a run of long strings
   // stops on time (made all before the first call, 3,000 strings of 16 KiB
   // held the main thread for 300 ms or more), and none is made for nothing.
-  // The clock is read every 32 calls, and after every 64 KiB of strings.
+  // The clock is read at the calls' pace ($anythreadPace), and after every
+  // 64 KiB of strings.
   // The pairs are copied first: their buffer is reused by the next loop,
   // which may be another function's, started inside a callback (see
   // anythread_for_each). The bytes stay put: they are the drain's, and a
   // drain of the same function cannot start inside its callbacks.
-  anythread_for_each_string__deps: ['$Emval', '$anythreadState', '$anythreadUtf8'],
+  anythread_for_each_string__deps: ['$Emval', '$anythreadState', '$anythreadUtf8', '$anythreadPace'],
   anythread_for_each_string: function(fn, spans, n, leadingNull, budget, stop) {
     var f = Emval.toValue(fn);
     // One view each for the whole loop (see anythread_for_each).
@@ -257,7 +279,9 @@ mergeInto(LibraryManager.library, {
     var pairs = HEAPU32.slice(spans >> 2, (spans >> 2) + 2 * n);
     stop >>= 3;
     var i = 0;
-    var t0 = n > 1 ? performance.now() : 0;
+    var c = n > 1 ? 0 : -1;
+    var t0 = c === 0 ? performance.now() : 0;
+    var t = 0, tl = 0, dl = 0;
     var made = 0;  // Bytes made since the clock was last read.
     try {
       for (; i < n; i++) {
@@ -266,11 +290,13 @@ mergeInto(LibraryManager.library, {
         var s = anythreadUtf8(bytes, pairs[2 * i], length);
         made += length;
         if (leadingNull) f(null, s); else f(s);
-        // Every 32 calls, as anythreadForEach, and (with a budget) sooner
-        // after 64 KiB of strings.
-        if ((i & 31) === 31 || (made >= 65536 && budget > 0)) {
+        // At the calls' pace, as anythreadForEach, and sooner after 64 KiB
+        // of strings.
+        if (i === c || (made >= 65536 && n > 1)) {
           made = 0;
-          if (performance.now() - t0 > budget) return i + 1;
+          t = performance.now() - t0;
+          if (t > budget) return i + 1;
+          c = i + anythreadPace(t, tl, i + 1, dl, budget); tl = t; dl = i + 1;
         }
       }
     } catch (e) {
@@ -282,9 +308,9 @@ mergeInto(LibraryManager.library, {
 
   // MakeStringArray: the strings whose (address, length) pairs of UTF-8
   // are at spans, as one Array: all n, or with a budget (ms > 0) those made
-  // before it ran out (the clock read every 32 strings and after every 64
-  // KiB, as in the string loop; at least one). How many goes to *made.
-  anythread_string_array__deps: ['$Emval', '$anythreadUtf8'],
+  // before it ran out (the clock read at the making's pace and after every
+  // 64 KiB, as in the string loop; at least one). How many goes to *made.
+  anythread_string_array__deps: ['$Emval', '$anythreadUtf8', '$anythreadPace'],
   anythread_string_array: function(spans, n, budget, made) {
     var words = HEAPU32;  // One view each (see anythread_for_each).
     var bytes = HEAPU8;
@@ -294,11 +320,14 @@ mergeInto(LibraryManager.library, {
     // bench/NOTES.md).
     var v = new Array(n);
     var t0 = budget > 0 ? performance.now() : 0;
+    var next = 1, t = 0, tl = 0, dl = 0;  // The next read, after `next` strings.
     var since = 0;  // Bytes made since the clock was last read.
     for (var i = 0; i < n; i++) {
-      if (budget > 0 && i > 0 && ((i & 31) === 0 || since >= 65536)) {
+      if (budget > 0 && i > 0 && (i === next || since >= 65536)) {
         since = 0;
-        if (performance.now() - t0 > budget) break;
+        t = performance.now() - t0;
+        if (t > budget) break;
+        next = i + anythreadPace(t, tl, i, dl, budget); tl = t; dl = i;
       }
       var length = words[base + 2 * i + 1];
       v[i] = anythreadUtf8(bytes, words[base + 2 * i], length);

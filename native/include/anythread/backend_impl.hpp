@@ -11,6 +11,7 @@
 #endif
 #include <napi.h>
 
+#include "anythread/clock_pacer.hpp"
 #include "anythread/config.hpp"
 
 #include <algorithm>
@@ -431,33 +432,52 @@ inline napi_value ForEachValues(napi_env env, EnvData& data, size_t length,
 namespace native_detail {
 
 // The loop of CallForEach and CallForEachValue: fn([null,] values[i]) for i
-// in [0, n), stopping before a call once stop[at] is non-zero, and every 32
-// calls once `budget` ms have passed; returns the calls made, or -(i + 1)
-// when call i threw (the thrown value in forEach.error). Strict code, so a
-// sloppy callback's `caller` is null: no callback can reach the values or
-// the stop slot. Each caller compiles its own copy, so the engine's type
-// feedback stays with one kind of `values` (a Float64Array, or an Array).
+// in [0, n), stopping before a call once stop[at] is non-zero, and once
+// `budget` ms have passed (the clock read after call c: the first, then at
+// the calls' pace, as ClockPacer does; `pace` is its step); returns the
+// calls made, or -(i + 1) when call i threw (the thrown value in
+// forEach.error). Strict code, so a sloppy callback's `caller` is null: no
+// callback can reach the values or the stop slot. Each caller compiles its
+// own copy, so the engine's type feedback stays with one kind of `values`
+// (a Float64Array, or an Array).
 constexpr const char* kForEachSource =
-    "(function forEach(fn, values, n, leadingNull, budget, stop, at) {"
+    "(function () {"
     "  'use strict';"
-    "  var i = 0, t0 = n > 1 ? performance.now() : 0;"
-    "  try {"
-    "    if (leadingNull) {"
-    "      for (; i < n; i++) {"
-    "        if (stop[at] !== 0) return i;"
-    "        fn(null, values[i]);"
-    "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
+    // Calls until the next read, `t` ms in after `done` calls, the last read
+    // `tl` ms in after `dl`: half of what the time left holds at that pace.
+    "  function pace(t, tl, done, dl, budget) {"
+    "    var k = t > tl ? Math.floor((budget - t) * (done - dl) / (2 * (t - tl))) : 32;"
+    "    return k < 1 ? 1 : k > 32 ? 32 : k;"
+    "  }"
+    "  return function forEach(fn, values, n, leadingNull, budget, stop, at) {"
+    "    var i = 0, c = n > 1 ? 0 : -1, t0 = c === 0 ? performance.now() : 0;"
+    "    var t = 0, tl = 0, dl = 0;"
+    "    try {"
+    "      if (leadingNull) {"
+    "        for (; i < n; i++) {"
+    "          if (stop[at] !== 0) return i;"
+    "          fn(null, values[i]);"
+    "          if (i === c) {"
+    "            t = performance.now() - t0;"
+    "            if (t > budget) return i + 1;"
+    "            c = i + pace(t, tl, i + 1, dl, budget); tl = t; dl = i + 1;"
+    "          }"
+    "        }"
+    "      } else {"
+    "        for (; i < n; i++) {"
+    "          if (stop[at] !== 0) return i;"
+    "          fn(values[i]);"
+    "          if (i === c) {"
+    "            t = performance.now() - t0;"
+    "            if (t > budget) return i + 1;"
+    "            c = i + pace(t, tl, i + 1, dl, budget); tl = t; dl = i + 1;"
+    "          }"
+    "        }"
     "      }"
-    "    } else {"
-    "      for (; i < n; i++) {"
-    "        if (stop[at] !== 0) return i;"
-    "        fn(values[i]);"
-    "        if ((i & 31) === 31 && performance.now() - t0 > budget) return i + 1;"
-    "      }"
-    "    }"
-    "  } catch (e) { forEach.error = e; return -(i + 1); }"
-    "  return n;"
-    "})";
+    "    } catch (e) { forEach.error = e; return -(i + 1); }"
+    "    return n;"
+    "  };"
+    "})()";
 
 // JS thread. Runs `loop` (kForEachSource) over `values` with the stop slot
 // stop_array[stop_at] (at *slot while JS runs) and decodes its result.
@@ -490,12 +510,15 @@ inline size_t RunForEach(Env env, const Napi::Function& loop, const Value& fn,
 // JS thread. Without the loop (no helper, or no memory): one call at a time,
 // value(i) making call i's value, stopping as the loop does: at a stop slot
 // of its own, read before each call (*stopped: whether a callback set it,
-// the last one included), and every 32 calls once budget_ms have passed.
+// the last one included), and once budget_ms have passed (the clock read at
+// the calls' pace, ClockPacer).
 template <typename ValueAt>
 size_t CallEachDirectly(Env env, const Value& fn, bool leading_null, size_t n,
                         ValueAt value, double budget_ms, double** stop_slot,
                         CallOutcome* thrown, bool* stopped = nullptr) {
   const auto start = std::chrono::steady_clock::now();
+  ClockPacer pacer(start, start + std::chrono::duration_cast<ClockPacer::Clock::duration>(
+                                      std::chrono::duration<double, std::milli>(budget_ms)));
   double stop = 0;
   *stop_slot = &stop;
   size_t i = 0;
@@ -507,11 +530,7 @@ size_t CallEachDirectly(Env env, const Value& fn, bool leading_null, size_t n,
       *thrown = o;
       break;
     }
-    if ((i & 31) == 0 && std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - start)
-                                 .count() > budget_ms) {
-      break;
-    }
+    if (i < n && pacer.OutOfTime(i)) break;
   }
   *stop_slot = nullptr;
   if (stopped != nullptr) *stopped = stop != 0;
@@ -607,8 +626,9 @@ inline size_t CallForEachValue(Env env, const Value& fn, bool leading_null,
 
 namespace native_detail {
 // The string loop's chunks: at most this many strings, or what about
-// kStringChunkTimeMs makes (the clock read every 16 strings, or sooner
-// once kStringCheckBytes have been made since the last read).
+// kStringChunkTimeMs makes (the clock read at the making's pace, as
+// ClockPacer does, or sooner once kStringCheckBytes have been made since
+// the last read).
 constexpr size_t kStringChunk = 256;
 constexpr double kStringChunkTimeMs = 1.0;
 constexpr size_t kStringCheckBytes = 64 * 1024;
@@ -619,8 +639,8 @@ constexpr size_t kStringCheckBytes = 64 * 1024;
 // the making: made all at once, a run of long strings (16 KiB each took
 // some 100 us apiece on the bench VM) held the JS thread for hundreds of ms
 // before its first callback, past any budget. Now the loop stops between
-// chunks once budget_ms have passed (as the loop does every 32 calls), and
-// at most a chunk is made and not delivered.
+// chunks once budget_ms have passed (as the loop itself does), and at most
+// a chunk is made and not delivered.
 inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
                                 const std::string_view* strings, size_t n, double budget_ms,
                                 double** stop_slot, CallOutcome* thrown) {
@@ -637,17 +657,21 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
     values.clear();
     const size_t end = std::min(n, done + native_detail::kStringChunk);
     const auto chunk_start = Clock::now();
+    ClockPacer pacer(chunk_start,
+                     chunk_start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double, std::milli>(
+                                           native_detail::kStringChunkTimeMs)));
     size_t bytes = 0;  // Made since the clock was last read.
     for (size_t i = done; i < end; ++i) {
-      if (i > done && (((i - done) & 15) == 0 || bytes >= native_detail::kStringCheckBytes)) {
+      if (i > done && (pacer.Due(i - done) || bytes >= native_detail::kStringCheckBytes)) {
         bytes = 0;
-        if (ms_since(chunk_start) > native_detail::kStringChunkTimeMs) break;
+        if (pacer.Expired(i - done)) break;
       }
       values.push_back(Value::String(env, strings[i]));
       bytes += strings[i].size();
     }
-    // What is left of the budget (a run under 32 calls has none to check);
-    // spent already, the loop still makes its first 32 calls, as any does.
+    // What is left of the budget (a run of one has none to check); spent
+    // already, the loop still makes its first call, as any does.
     const double left = budget_ms > 0 ? std::max(budget_ms - ms_since(start), 1e-6) : 0;
     bool stopped;
     const size_t count = native_detail::ValueLoop(env, fn, leading_null, values.data(),
@@ -661,22 +685,21 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
 
 // JS thread. An Array of the first *made of n strings: natively made here
 // (one Node-API call each), then MakeArray. With a budget it stops once
-// budget_ms have passed (the clock read every 32 strings, and after every
-// kStringCheckBytes), having made at least one.
+// budget_ms have passed (the clock read at the making's pace, ClockPacer,
+// and after every kStringCheckBytes), having made at least one.
 inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n,
                              double budget_ms, size_t* made) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  ClockPacer pacer(start, start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double, std::milli>(budget_ms)));
   std::vector<Value> values;
   values.reserve(n);
   size_t bytes = 0;  // Made since the clock was last read.
   for (size_t i = 0; i < n; ++i) {
-    if (budget_ms > 0 && i > 0 &&
-        ((i & 31) == 0 || bytes >= native_detail::kStringCheckBytes)) {
+    if (budget_ms > 0 && i > 0 && (pacer.Due(i) || bytes >= native_detail::kStringCheckBytes)) {
       bytes = 0;
-      if (std::chrono::duration<double, std::milli>(Clock::now() - start).count() > budget_ms) {
-        break;
-      }
+      if (pacer.Expired(i)) break;
     }
     values.push_back(Value::String(env, strings[i]));
     bytes += strings[i].size();

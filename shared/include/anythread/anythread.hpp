@@ -4,6 +4,7 @@
 
 #include "anythread/backend.hpp"
 #include "anythread/call_queue.hpp"
+#include "anythread/clock_pacer.hpp"
 #include "anythread/config.hpp"
 #include "anythread/convert.hpp"
 #include "anythread/deferred.hpp"

@@ -45,10 +45,12 @@
 //                                   JS (one transition per batch). Stops when
 //                                   *stop_slot (valid during the call) turns
 //                                   non-zero, at a throw (thrown set), or
-//                                   once budget_ms have passed (checked every
-//                                   32 calls); returns how many calls ran, the
-//                                   throwing one included. values has n + 1
-//                                   slots.
+//                                   once budget_ms have passed (the clock
+//                                   read at the calls' pace, as ClockPacer
+//                                   does; for n > 1: a run of one needs no
+//                                   budget); returns how many calls ran, the
+//                                   throwing one included, at least one.
+//                                   values has n + 1 slots.
 //   CallForEachValue(env, fn, leading_null, values, n, budget_ms,
 //               &stop_slot, &thrown)  The same for n Values at values (the
 //                                   backend provides the stop slot).
@@ -74,8 +76,9 @@
 //                                   JS strings of the first `made` of n
 //                                   std::string_views of UTF-8: all, or
 //                                   with budget_ms > 0 those made before it
-//                                   ran out (checked every 32 strings and
-//                                   after every 64 KiB; at least one).
+//                                   ran out (the clock read at the making's
+//                                   pace, as ClockPacer does, and after
+//                                   every 64 KiB; at least one).
 //   MakeNumberArray(env, values, n)  A new Array of the n doubles at
 //                                   values, as numbers (a vector's).
 //   MakeFunction(env, name, fn)     A JS function calling an exported function.

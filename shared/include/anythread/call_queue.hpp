@@ -93,6 +93,7 @@
 #include <utility>
 #include <vector>
 
+#include "anythread/clock_pacer.hpp"
 #include "anythread/ring_queue.hpp"
 #include "anythread/status.hpp"
 #include "anythread/stripe_lock.hpp"
@@ -386,13 +387,11 @@ class CallQueue {
     DrainBatch(
         [&](Item* items, size_t n) {
           const auto start = std::chrono::steady_clock::now();
+          ClockPacer pacer(start, start + kMaxDrainTime);
           size_t i = 0;
           for (; i < n; ++i) {
             if (aborted_flag_.load(std::memory_order_relaxed)) break;
-            if (i % 64 == 63 &&
-                std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-              break;
-            }
+            if (i > 0 && pacer.OutOfTime(i)) break;
             deliver(items[i]);
           }
           return i;

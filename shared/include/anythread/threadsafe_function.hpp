@@ -467,37 +467,31 @@ class TsfnState final : public DrainTarget,
     // (a JS call in wasm) before its callback runs.
     const auto start = n > 1 ? std::chrono::steady_clock::now()
                              : std::chrono::steady_clock::time_point();
+    // Item by item, the clock is read at a pace set by the items' own
+    // (ClockPacer); after a run of the loops below, always.
+    ClockPacer pacer(start, start + kMaxDrainTime);
     size_t i = 0;
     while (i < n) {
       if (queue_.AbortRequested()) return i;
-      if (i > 0 && (i & 15) == 0 &&
-          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-        return i;
-      }
+      if (i > 0 && pacer.OutOfTime(i)) return i;
       if constexpr (kNumericPayload<T>) {
         if (!convert_ && items[i].plain()) {
           i += DeliverNumbers(env, fn, items + i, n - i, start);
           // The JS loop stops at the time budget too: yield if it did.
-          if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-            return i;
-          }
+          if (i < n && pacer.Expired(i)) return i;
           continue;
         }
       }
       if constexpr (kOneValue && !kNumericPayload<T>) {
         if (!batched_ && !convert_ && items[i].plain()) {
           i += DeliverOneValues(env, fn, items + i, n - i, start);
-          if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-            return i;
-          }
+          if (i < n && pacer.Expired(i)) return i;
           continue;
         }
       }
       if (batched_ && items[i].plain()) {
         i += DeliverValues(env, fn, items + i, n - i, start);
-        if (i < n && std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-          return i;
-        }
+        if (i < n && pacer.Expired(i)) return i;
         continue;
       }
       Deliver(env, fn, items[i]);
@@ -511,12 +505,12 @@ class TsfnState final : public DrainTarget,
   // one Array, each element what its call converts to (AsBatchValue). A
   // conversion error ends the run: the batch so far first, then the error
   // alone, as per-item delivery gives it (each payload is converted once).
-  // Returns how many items it delivered; it stops at the time budget
-  // (checked every 16 conversions of a batch begun at `start`). A run of
-  // std::strings without a converter is made into its Array by the backend
-  // (MakeStringArray: in wasm, from the strings' bytes), which stops at the
-  // same budget (checked every 32 strings, and after every 64 KiB of them;
-  // runs under 32 have none to check, as in the loops).
+  // Returns how many items it delivered; it stops at the time budget of
+  // the batch begun at `start` (the clock read at the conversions' pace,
+  // ClockPacer). A run of std::strings without a converter is made into
+  // its Array by the backend (MakeStringArray: in wasm, from the strings'
+  // bytes), which stops at the same budget (the clock read at the same
+  // pace, and after every 64 KiB of strings).
   size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                        std::chrono::steady_clock::time_point start) {
     if constexpr (std::is_same<T, std::string>::value) {
@@ -525,11 +519,7 @@ class TsfnState final : public DrainTarget,
         size_t run = 0;
         while (run < n && items[run].plain()) strings_.emplace_back(items[run++].value());
         double budget_ms = 0;
-        if (run >= 32) {
-          const std::chrono::duration<double, std::milli> left =
-              kMaxDrainTime - (std::chrono::steady_clock::now() - start);
-          budget_ms = std::max(left.count(), 1e-6);
-        }
+        if (run >= 2) budget_ms = std::max(BudgetLeftMs(start), 1e-6);
         size_t made = 0;
         const Value batch = MakeStringArray(env, strings_.data(), run, budget_ms, &made);
         strings_.clear();
@@ -539,12 +529,10 @@ class TsfnState final : public DrainTarget,
     }
     values_.clear();
     std::optional<Error> failed;
+    ClockPacer pacer(start, start + kMaxDrainTime);
     size_t i = 0;
     while (i < n && items[i].plain()) {
-      if (i > 0 && (i & 15) == 0 &&
-          std::chrono::steady_clock::now() - start > kMaxDrainTime) {
-        break;
-      }
+      if (i > 0 && pacer.OutOfTime(i)) break;
       if constexpr (kOneValue) {
         if (!convert_) {  // No argument vector to allocate and free.
           values_.push_back(JsTraits<T>::ToJs(env, items[i].value()));
@@ -570,6 +558,14 @@ class TsfnState final : public DrainTarget,
     }
     if (failed) DeliverError(env, fn, std::move(*failed), nullptr);
     return i;
+  }
+
+  // JS thread. What is left of the time budget of a batch begun at `start`,
+  // in ms (negative once spent): what the backends' loops are given.
+  static double BudgetLeftMs(std::chrono::steady_clock::time_point start) {
+    const std::chrono::duration<double, std::milli> left =
+        kMaxDrainTime - (std::chrono::steady_clock::now() - start);
+    return left.count();
   }
 
   // JS thread. What a call is in a batch of values: its one argument, or an
@@ -640,14 +636,10 @@ class TsfnState final : public DrainTarget,
     while (done < run) {
       CallOutcome thrown;
       numbers_[done + (run - done)] = 0;  // (Re)arm the stop slot.
-      // The loop checks the budget every 32 calls: shorter runs (an idle
-      // stream) skip reading the clock, a JS call in wasm.
-      double budget_ms = 0;
-      if (run - done >= 32) {
-        const std::chrono::duration<double, std::milli> left =
-            kMaxDrainTime - (std::chrono::steady_clock::now() - start);
-        budget_ms = std::max(left.count(), 0.0);
-      }
+      // What is left of the budget, which the loop checks at its calls'
+      // pace (ClockPacer). A run of one (an idle stream) has nothing to
+      // check: no clock read, a JS call in wasm.
+      const double budget_ms = run - done >= 2 ? std::max(BudgetLeftMs(start), 0.0) : 0;
       size_t count = CallForEach(env, fn, leading_null, numbers_.data() + done,
                                  run - done, budget_ms, &stop_slot_, &thrown);
       done += count;
@@ -688,12 +680,8 @@ class TsfnState final : public DrainTarget,
       size_t done = 0;
       while (done < made) {
         CallOutcome thrown;
-        double budget_ms = 0;  // Checked every 32 calls: none for fewer.
-        if (made - done >= 32) {
-          const std::chrono::duration<double, std::milli> left =
-              kMaxDrainTime - (std::chrono::steady_clock::now() - start);
-          budget_ms = std::max(left.count(), 0.0);
-        }
+        // Checked at the calls' pace: nothing to check for one.
+        const double budget_ms = made - done >= 2 ? std::max(BudgetLeftMs(start), 0.0) : 0;
         done += loop(done, budget_ms, &thrown);
         if (!thrown.threw) break;  // Finished, or stopped (abort, time).
         ReportUncaught(env, thrown.value);
@@ -724,15 +712,16 @@ class TsfnState final : public DrainTarget,
         const size_t end = std::min(run, done + kValueChunk);
         size_t made = done;
         bool out_of_time = false;
+        // The clock read at the making's pace (ClockPacer): a value slow
+        // to make (a vector of long strings) is noticed after it, not 16
+        // values on.
         const auto chunk_start = std::chrono::steady_clock::now();
+        ClockPacer pacer(chunk_start,
+                         std::min(start + kMaxDrainTime, chunk_start + kValueChunkTime));
         while (made < end) {
-          if (made > done && ((made - done) & 15) == 0) {
-            const auto now = std::chrono::steady_clock::now();
-            if (now - start > kMaxDrainTime) {
-              out_of_time = true;
-              break;
-            }
-            if (now - chunk_start > kValueChunkTime) break;
+          if (made > done && pacer.OutOfTime(made - done)) {
+            out_of_time = pacer.now() - start > kMaxDrainTime;
+            break;
           }
           values_.push_back(JsTraits<T>::ToJs(env, items[made].value()));
           ++made;

@@ -205,7 +205,7 @@ inline size_t LoopResult(int r, CallOutcome* thrown) {
 
 // Main thread. The numeric fast path: one wasm-to-JS transition per batch;
 // JS loops over the values (read from wasm memory) and checks the stop slot,
-// values[n], before each call, and the time budget every 32 calls.
+// values[n], before each call, and the time budget at the calls' pace (ClockPacer).
 inline size_t CallForEach(Env, const Value& fn, bool leading_null,
                           double* values, size_t n, double budget_ms,
                           double** stop_slot, CallOutcome* thrown) {

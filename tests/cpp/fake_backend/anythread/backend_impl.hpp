@@ -24,6 +24,8 @@
 #include <variant>
 #include <vector>
 
+#include "anythread/clock_pacer.hpp"
+
 namespace anythread {
 
 // The numeric fast path pays off from this many items on: as natively, so the tests cover both delivery paths.
@@ -363,12 +365,19 @@ inline Value LendTypedArray(Env env, TypedArrayType type, const void* values, si
 inline void EndLend(Env, const Value& array) { array.data()->items.clear(); }
 
 namespace fake_detail {
+inline ClockPacer::Clock::duration Ms(double ms) {
+  return std::chrono::duration_cast<ClockPacer::Clock::duration>(
+      std::chrono::duration<double, std::milli>(ms));
+}
+
 // Like the real backends' loop: reads the stop slot before each call, and
-// stops every 32 calls once `budget_ms` have passed; value(i) is call i's.
+// stops once `budget_ms` have passed (the clock read at the calls' pace, as
+// ClockPacer does); value(i) is call i's.
 template <typename ValueAt>
 size_t ForEach(Env env, const Value& fn, bool leading_null, size_t n, ValueAt value,
                const double& stop, double budget_ms, CallOutcome* thrown) {
   const auto t0 = std::chrono::steady_clock::now();
+  ClockPacer pacer(t0, t0 + Ms(budget_ms));
   for (size_t i = 0; i < n; ++i) {
     if (stop != 0) return i;
     std::vector<Value> args;
@@ -379,11 +388,7 @@ size_t ForEach(Env env, const Value& fn, bool leading_null, size_t n, ValueAt va
       *thrown = o;
       return i + 1;
     }
-    if ((i & 31) == 31 &&
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count() > budget_ms) {
-      return i + 1;
-    }
+    if (i + 1 < n && pacer.OutOfTime(i + 1)) return i + 1;
   }
   return n;
 }
@@ -429,21 +434,19 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
 }
 
 // An Array of the first *made of n strings, as MakeArray of their Values;
-// with a budget, stops as the real backends do (the clock read every 32
-// strings and after every 64 KiB; at least one).
+// with a budget, stops as the real backends do (the clock read at the
+// making's pace and after every 64 KiB; at least one).
 inline Value MakeStringArray(Env env, const std::string_view* strings, size_t n,
                              double budget_ms, size_t* made) {
   ++env.rt()->string_arrays;
   const auto t0 = std::chrono::steady_clock::now();
+  ClockPacer pacer(t0, t0 + fake_detail::Ms(budget_ms));
   std::vector<Value> values;
   size_t bytes = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (budget_ms > 0 && i > 0 && ((i & 31) == 0 || bytes >= 64 * 1024)) {
+    if (budget_ms > 0 && i > 0 && (pacer.Due(i) || bytes >= 64 * 1024)) {
       bytes = 0;
-      if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-              .count() > budget_ms) {
-        break;
-      }
+      if (pacer.Expired(i)) break;
     }
     values.push_back(Value::String(env, strings[i]));
     bytes += strings[i].size();
