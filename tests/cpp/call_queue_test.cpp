@@ -430,6 +430,36 @@ TEST(CallQueue, DrainIsBoundedAndReschedules) {
   EXPECT_FALSE(f.bell.WaitRing(0ms));  // Nothing left: no ring.
 }
 
+// Slow deliveries end a wake-up at kMaxDrainTime, the clock read at their
+// pace (ClockPacer): with 1 ms each, at most 9 after the handed-over call
+// (read every 64, as until 2026-11-28, 64 ran), then it rings for the rest.
+TEST(CallQueue, SlowDeliveriesEndADrainAtTheTimeBudget) {
+  Fixture f(0);
+  const int total = 40;
+  std::thread([&] {
+    for (int i = 0; i < total; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
+  }).join();
+  ASSERT_TRUE(f.bell.WaitRing());
+  size_t before = 0;
+  int wakeups = 0;
+  for (;;) {
+    f.queue.Drain(
+        [&](int& v) {
+          f.delivered.push_back(v);
+          std::this_thread::sleep_for(1ms);
+        },
+        [] {});
+    ++wakeups;
+    EXPECT_GT(f.delivered.size(), before);
+    EXPECT_LE(f.delivered.size() - before, 10u);
+    before = f.delivered.size();
+    if (before == static_cast<size_t>(total)) break;
+    ASSERT_TRUE(f.bell.WaitRing(0ms));  // Rang again for the rest.
+  }
+  EXPECT_GE(wakeups, 4);
+  for (int i = 0; i < total; ++i) ASSERT_EQ(f.delivered[i], i);
+}
+
 TEST(CallQueue, ABatchStoppedEarlyPutsTheRestBackAheadOfNewItems) {
   Fixture f(0);
   for (int i = 0; i < 6; ++i) ASSERT_EQ(f.Push(i), Status::kOk);
