@@ -818,6 +818,55 @@ TEST_F(TsfnTest, AShortRunOfSlowCallbacksYieldsAfterTheDrainTimeBudget) {
   }
 }
 
+// A payload of our own, slow to make into its JS value (slow_make_us each):
+// the value loop makes it (JsTraits) a chunk at a time, within the
+// drain's budget.
+struct SlowToMake {
+  int i;
+};
+std::atomic<int> slow_made{0};
+std::atomic<int> slow_make_us{1000};
+}  // namespace
+template <>
+struct JsTraits<SlowToMake> {
+  static Value ToJs(Env env, const SlowToMake& v) {
+    ++slow_made;
+    std::this_thread::sleep_for(std::chrono::microseconds(slow_make_us.load()));
+    return Value::Number(env, v.i);
+  }
+};
+namespace {
+
+// Values slow to make end a drain at the budget too, the clock read at the
+// making's pace (read every 16 values, as until 2026-11-28, 16 of 1 ms were
+// made and delivered in a drain). And each is made about once: the values
+// made get at least kValueChunkTime for their callbacks, so a drain whose
+// making spent the budget still delivers them (with a spent budget it
+// delivered one of them, and the next drain made the rest again: 422
+// makings for 400 values of 250 us).
+TEST_F(TsfnTest, ValuesSlowToMakeYieldAfterTheBudgetAndAreMadeAboutOnce) {
+  for (int us : {1000, 250}) {
+    SCOPED_TRACE(us);
+    slow_make_us = us;
+    Recorder r;
+    auto t = ThreadsafeFunction<SlowToMake>::Create(env, r.fn()).value();
+    rt.RunPending();  // The previous round's finalization, if any.
+    slow_made = 0;
+    const int total = us == 1000 ? 40 : 400;
+    std::thread([&] {
+      for (int i = 0; i < total; ++i) ASSERT_EQ(t.Call(SlowToMake{i}), Status::kOk);
+    }).join();
+    ASSERT_TRUE(rt.RunOne());  // One wake-up.
+    EXPECT_GE(r.calls.size(), 1u);
+    // 8 ms of making, and the handed-over call: at most 10 of 1 ms.
+    if (us == 1000) EXPECT_LE(r.calls.size(), 10u);
+    rt.RunPending();
+    ASSERT_EQ(r.calls.size(), static_cast<size_t>(total));
+    for (int i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
+    if (us == 250) EXPECT_LE(slow_made.load(), total + 6);
+  }
+}
+
 // The same on the string loop, which paces its clock reads too.
 TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudgetOnTheStringLoop) {
   Recorder r;

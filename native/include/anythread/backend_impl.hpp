@@ -653,7 +653,7 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
   values.reserve(std::min(n, native_detail::kStringChunk));
   size_t done = 0;
   while (done < n) {
-    if (done > 0 && budget_ms > 0 && ms_since(start) > budget_ms) break;
+    if (done > 0 && ms_since(start) > budget_ms) break;
     values.clear();
     const size_t end = std::min(n, done + native_detail::kStringChunk);
     const auto chunk_start = Clock::now();
@@ -670,9 +670,12 @@ inline size_t CallForEachString(Env env, const Value& fn, bool leading_null,
       values.push_back(Value::String(env, strings[i]));
       bytes += strings[i].size();
     }
-    // What is left of the budget (a run of one has none to check); spent
-    // already, the loop still makes its first call, as any does.
-    const double left = budget_ms > 0 ? std::max(budget_ms - ms_since(start), 1e-6) : 0;
+    // What is left of the budget, and at least the chunk's making time: the
+    // strings made are then all delivered if their callbacks are fast,
+    // where a budget spent in the making would have delivered one and left
+    // the rest to be made again. Slow callbacks stop about a call past it.
+    const double left =
+        std::max(budget_ms - ms_since(start), native_detail::kStringChunkTimeMs);
     bool stopped;
     const size_t count = native_detail::ValueLoop(env, fn, leading_null, values.data(),
                                                   values.size(), left, stop_slot, thrown,

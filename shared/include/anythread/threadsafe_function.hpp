@@ -676,12 +676,14 @@ class TsfnState final : public DrainTarget,
     const bool leading_null = S == ErrorStrategy::kCalleeHandled;
     // Calls loop(from, budget_ms, &thrown) for the made values from `from`
     // on until they are done or it stops; returns how many were delivered.
-    auto resume = [&](size_t made, auto&& loop) {
+    // The loop gets what is left of the budget, at least `floor_ms`.
+    auto resume = [&](size_t made, double floor_ms, auto&& loop) {
       size_t done = 0;
       while (done < made) {
         CallOutcome thrown;
         // Checked at the calls' pace: nothing to check for one.
-        const double budget_ms = made - done >= 2 ? std::max(BudgetLeftMs(start), 0.0) : 0;
+        const double budget_ms =
+            made - done >= 2 ? std::max(BudgetLeftMs(start), floor_ms) : 0;
         done += loop(done, budget_ms, &thrown);
         if (!thrown.threw) break;  // Finished, or stopped (abort, time).
         ReportUncaught(env, thrown.value);
@@ -692,7 +694,8 @@ class TsfnState final : public DrainTarget,
     if constexpr (std::is_same<T, std::string>::value) {
       strings_.clear();
       for (size_t i = 0; i < run; ++i) strings_.emplace_back(items[i].value());
-      const size_t done = resume(run, [&](size_t from, double budget_ms, CallOutcome* thrown) {
+      // No floor: the backend makes the strings within the budget.
+      const size_t done = resume(run, 0.0, [&](size_t from, double budget_ms, CallOutcome* thrown) {
         return CallForEachString(env, fn, leading_null, strings_.data() + from, run - from,
                                  budget_ms, &stop_slot_, thrown);
       });
@@ -727,7 +730,15 @@ class TsfnState final : public DrainTarget,
           ++made;
         }
         const size_t count = made - done;
-        const size_t delivered = resume(count, [&](size_t from, double budget_ms, CallOutcome* thrown) {
+        // Values made get at least kValueChunkTime for their callbacks,
+        // even when the making used up the budget: fast callbacks then take
+        // them all, where a spent budget would have delivered one and left
+        // the rest to be made again in the next drain (for values slow to
+        // make, each made several times over). Slow callbacks still stop
+        // about a call past it.
+        const double floor_ms =
+            std::chrono::duration<double, std::milli>(kValueChunkTime).count();
+        const size_t delivered = resume(count, floor_ms, [&](size_t from, double budget_ms, CallOutcome* thrown) {
           return CallForEachValue(env, fn, leading_null, values_.data() + from, count - from,
                                   budget_ms, &stop_slot_, thrown);
         });
