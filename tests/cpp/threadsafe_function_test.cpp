@@ -758,13 +758,13 @@ TEST_F(TsfnTest, LendingBatchesNeedsBatchedDelivery) {
   EXPECT_EQ(t.error().code, "InvalidArg");
 }
 
-// A batch of slow callbacks stops once it has taken kMaxDrainTime and yields
-// (the next wake-up delivers the rest, in order): on the numeric fast path
-// (the loop in JS) and on the per-item path. Both read the clock at the
-// callbacks' pace (ClockPacer): with 1 ms each, a batch stops after at most
-// 9, and a call handed over alone may come first. (Read every 32 calls, as
-// until 2026-11-28, a batch ran 32.)
-TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
+// Queues `total` calls of 1 ms callbacks (from this thread, or from a
+// thread of their own), on the numeric fast path (the loop in JS) and on
+// the per-item path; checks that one wake-up delivers at most 10 of them
+// (8 ms of 1 ms calls, and the handed-over one), and that the later ones
+// deliver the rest, in order.
+void ExpectSlowCallbacksYield(FakeRuntime& rt, Env env, size_t total,
+                              bool from_other_thread) {
   for (bool converter : {false, true}) {
     SCOPED_TRACE(converter ? "per-item path" : "numeric fast path");
     Recorder r;
@@ -778,8 +778,14 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
         : ThreadsafeFunction<uint32_t>::Create(env, r.fn());
     auto t = std::move(created).value();
     rt.RunPending();  // The previous round's finalization, if any.
-    const size_t total = 100;  // 100 ms of callbacks.
-    for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+    auto call_all = [&] {
+      for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
+    };
+    if (from_other_thread) {
+      std::thread(call_all).join();
+    } else {
+      call_all();
+    }
     ASSERT_TRUE(rt.RunOne());  // One wake-up.
     EXPECT_GE(r.calls.size(), 1u);
     EXPECT_LE(r.calls.size(), 10u);  // 8 ms of 1 ms calls, and the handed-over one.
@@ -789,33 +795,19 @@ TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
   }
 }
 
+// A batch of slow callbacks stops once it has taken kMaxDrainTime and yields
+// (the next wake-up delivers the rest, in order). The loops read the clock
+// at the callbacks' pace (ClockPacer): with 1 ms each, a batch stops after
+// at most 9, and a call handed over alone may come first. (Read every 32
+// calls, as until 2026-11-28, a batch ran 32.)
+TEST_F(TsfnTest, SlowCallbacksYieldAfterTheDrainTimeBudget) {
+  ExpectSlowCallbacksYield(rt, env, 100, false);  // 100 ms of callbacks.
+}
+
 // A run shorter than 32 calls is bounded by the budget too: the loops once
 // read the clock only every 32 calls, so 20 slow callbacks ran in one task.
 TEST_F(TsfnTest, AShortRunOfSlowCallbacksYieldsAfterTheDrainTimeBudget) {
-  for (bool converter : {false, true}) {
-    SCOPED_TRACE(converter ? "per-item path" : "numeric fast path");
-    Recorder r;
-    r.reply = [](Env env, const std::vector<Value>&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return CallOutcome{false, Value::Undefined(env)};
-    };
-    auto created = converter
-        ? ThreadsafeFunction<uint32_t>::Create(env, r.fn(), {},
-              [](Env env, uint32_t& v) -> Result<Args> { return Args{Value::Number(env, v)}; })
-        : ThreadsafeFunction<uint32_t>::Create(env, r.fn());
-    auto t = std::move(created).value();
-    rt.RunPending();  // The previous round's finalization, if any.
-    const size_t total = 20;
-    std::thread([&] {
-      for (size_t i = 0; i < total; ++i) ASSERT_EQ(t.Call(static_cast<uint32_t>(i)), Status::kOk);
-    }).join();
-    ASSERT_TRUE(rt.RunOne());  // One wake-up.
-    EXPECT_GE(r.calls.size(), 1u);
-    EXPECT_LE(r.calls.size(), 10u);  // 8 ms of 1 ms calls, and the handed-over one.
-    rt.RunPending();
-    ASSERT_EQ(r.calls.size(), total);
-    for (size_t i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
-  }
+  ExpectSlowCallbacksYield(rt, env, 20, true);
 }
 
 // A payload of our own, slow to make into its JS value (slow_make_us each):
@@ -859,11 +851,15 @@ TEST_F(TsfnTest, ValuesSlowToMakeYieldAfterTheBudgetAndAreMadeAboutOnce) {
     ASSERT_TRUE(rt.RunOne());  // One wake-up.
     EXPECT_GE(r.calls.size(), 1u);
     // 8 ms of making, and the handed-over call: at most 10 of 1 ms.
-    if (us == 1000) EXPECT_LE(r.calls.size(), 10u);
+    if (us == 1000) {
+      EXPECT_LE(r.calls.size(), 10u);
+    }
     rt.RunPending();
     ASSERT_EQ(r.calls.size(), static_cast<size_t>(total));
     for (int i = 0; i < total; ++i) EXPECT_EQ(r.calls[i][1].AsNumber(), i);
-    if (us == 250) EXPECT_LE(slow_made.load(), total + 6);
+    if (us == 250) {
+      EXPECT_LE(slow_made.load(), total + 6);
+    }
   }
 }
 
