@@ -9,9 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
-import { chromium } from 'playwright';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
+import { startChromiumBench } from './chromium-pages.mjs';
 import { codeLine, codeMeasured } from './code-identity.mjs';
 import { record, throughput, TOTAL } from './scenarios.mjs';
 
@@ -41,32 +39,11 @@ function runNodeBackend(backend) {
 // Emscripten baselines, whose million proxied calls leave the page's heap
 // to collect (bench/NOTES.md). The other scenarios run in one more page.
 async function runBrowser() {
-  const server = await createServer({
-    configFile: path.join(here, 'browser', 'vite.config.mjs'),
-    server: { port: 0 },
-    plugins: [residentSetPlugin],
-  });
-  await server.listen();
-  // Pages not in front must not be throttled: several are open at once.
-  const launch = () => chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
-  });
-  const browser = await launch();
-  const base = server.resolvedUrls.local[0];
-  const query = (params) => `${base}?${new URLSearchParams({ ...params, ...(quick ? { quick: '' } : {}) })}`;
+  const { browser, launch, query, servePage, close } = await startChromiumBench({ quick, plugins: [residentSetPlugin] });
   try {
     const rest = await runPage(browser, query({ throughput: 'elsewhere' }));
     const impls = [];
-    for (const impl of rest.impls) {
-      const page = await browser.newPage();
-      await page.goto(query({ serve: impl.name }));
-      await page.waitForFunction(() => window.__benchReady || window.__benchError, undefined, { timeout: 60_000 });
-      const error = await page.evaluate(() => window.__benchError);
-      if (error) throw new Error(`browser benchmark (${impl.name}): ${error}`);
-      impls.push({ ...impl, page, once: (p) => page.evaluate((n) => window.__benchOnce(n), p) });
-    }
+    for (const impl of rest.impls) impls.push({ ...impl, ...(await servePage({ serve: impl.name }, impl.name)) });
     const records = await throughput({
       backend: 'wasm-chromium', impls, runs: quick ? 1 : 5, total: quick ? 20_000 : TOTAL, log,
       warmUpMs: quick ? 0 : 1000, settleMs: quick ? 0 : 3000, settleEach: true,
@@ -75,8 +52,7 @@ async function runBrowser() {
     const memory = await memoryInChromium(launch, query);
     return { records: [...records, ...rest.records, ...memory], version: browser.version() };
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
 }
 

@@ -5,32 +5,49 @@
 // drain). Beside a baseline that allocates a std::string per call:
 // node-addon-api's TypedThreadSafeFunction natively, per-call
 // emscripten_async_run_in_main_runtime_thread (embind's conversion) in
-// wasm. Medians of 5 runs, alternated.
-//   node bench/strings.mjs native|wasm     (after npm run bench, or
+// wasm. Medians of 5 runs, alternated. In Chromium each implementation
+// runs in a page of its own, as bench/run.mjs runs throughput there.
+//   node bench/strings.mjs native|wasm|chromium   (after npm run bench, or
 //   NODE_PATH=/usr/share/nodejs bash scripts/build-bench.sh)
 import { fileURLToPath } from 'node:url';
 import { loadModule } from 'anythread';
+import { startChromiumBench } from './chromium-pages.mjs';
 import { throughput, timeUntilSeen } from './scenarios.mjs';
 
-const backend = process.argv[2] ?? 'native';
-if (backend !== 'native' && backend !== 'wasm') throw new RangeError('backend must be native or wasm');
-const dir = fileURLToPath(new URL('./dist', import.meta.url));
-const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: [backend] });
+const which = process.argv[2] ?? 'native';
+if (!['native', 'wasm', 'chromium'].includes(which)) throw new RangeError('backend must be native, wasm or chromium');
+const backend = which === 'chromium' ? 'wasm-chromium' : which;
 const total = 1_000_000;
-const impl = (name, batched, start) => ({
-  name,
-  once: (p) => timeUntilSeen((cb) => start(cb, p, total), total, { batched, strings: true }),
-});
-const impls = [
-  impl('anythread', false, (cb, p, n) => m.anythreadStrings(cb, p, n, false)),
-  impl('anythread-batched', true, (cb, p, n) => m.anythreadStrings(cb, p, n, true)),
-  backend === 'native'
-    ? impl('napi-typed', false, (cb, p, n) => m.napiTypedStrings(cb, p, n))
-    : impl('em-async-run', false, (cb, p, n) => m.emPerCallStrings(cb, p, n)),
-];
-const baseline = impls[2].name;
 const log = (line) => process.stderr.write(`${line}\n`);
-const records = await throughput({ backend, impls, producers: [1, 2], runs: 5, total, log });
+const names = ['anythread', 'anythread-batched', backend === 'native' ? 'napi-typed' : 'em-async-run'];
+const baseline = names[2];
+let impls;
+let chromium;
+if (which === 'chromium') {
+  chromium = await startChromiumBench();
+  impls = [];
+  for (const name of names) impls.push(await chromium.servePage({ serve: name, strings: '' }, name));
+} else {
+  const dir = fileURLToPath(new URL('./dist', import.meta.url));
+  const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: [backend] });
+  const impl = (name, batched, start) => ({
+    name,
+    once: (p) => timeUntilSeen((cb) => start(cb, p, total), total, { batched, strings: true }),
+  });
+  impls = [
+    impl(names[0], false, (cb, p, n) => m.anythreadStrings(cb, p, n, false)),
+    impl(names[1], true, (cb, p, n) => m.anythreadStrings(cb, p, n, true)),
+    backend === 'native'
+      ? impl(baseline, false, (cb, p, n) => m.napiTypedStrings(cb, p, n))
+      : impl(baseline, false, (cb, p, n) => m.emPerCallStrings(cb, p, n)),
+  ];
+}
+let records;
+try {
+  records = await throughput({ backend, impls, producers: [1, 2], runs: 5, total, log, settleEach: which === 'chromium' });
+} finally {
+  await chromium?.close();
+}
 const M = (x) => (x / 1e6).toFixed(2);
 console.log(`| backend | impl | producers | median (min-max) | / anythread per item | / ${baseline} |`);
 console.log('| --- | --- | --- | --- | --- | --- |');

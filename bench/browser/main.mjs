@@ -103,16 +103,25 @@ async function main() {
     { name: 'embind-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'embind')) },
     { name: 'em-js-loop (ceiling)', ceiling: true, start: (cb, p, n) => setTimeout(() => m.emLoop(cb, n, 'em-js')) },
   ];
+  // Strings from threads (bench/strings.mjs chromium; not one of issue
+  // #5's scenarios): one string per call, as log lines are streamed.
+  const stringImpls = [
+    { name: 'anythread', start: (cb, p, n) => m.anythreadStrings(cb, p, n, false) },
+    { name: 'anythread-batched', batched: true, start: (cb, p, n) => m.anythreadStrings(cb, p, n, true) },
+    { name: 'em-async-run', start: (cb, p, n) => m.emPerCallStrings(cb, p, n) },
+  ];
   // For bench/run.mjs, which opens a page per implementation (?serve=).
   window.__benchImpls = allImpls.map(({ name, ceiling }) => ({ name, ceiling }));
   // ?serve=NAME: this page holds one implementation for the throughput
   // scenario, which bench/run.mjs drives from outside, one page per
   // implementation (see there); a run is window.__benchOnce(producers).
+  // With ?strings, one of stringImpls (bench/strings.mjs).
   const serve = params.get('serve');
   if (serve !== null) {
-    const one = allImpls.find((i) => i.name === serve);
-    if (!one) throw new Error(`no implementation named ${serve}`);
-    window.__benchOnce = (p) => timeUntilSeen((cb) => one.start(cb, p, total), total, { batched: one.batched });
+    const strings = params.has('strings');
+    const one = (strings ? stringImpls : allImpls).find((i) => i.name === serve);
+    if (!one) throw new Error(`no ${strings ? 'strings ' : ''}implementation named ${serve}`);
+    window.__benchOnce = (p) => timeUntilSeen((cb) => one.start(cb, p, total), total, { batched: one.batched, strings });
     window.__benchReady = true;
     return;
   }
