@@ -12,6 +12,9 @@ import { backends } from './helpers/backends';
 import { reliability, settled } from './reliability/harness';
 
 const MAX_PER_WAKE_UP = 16_384;
+// ... and an Array of values (batched, not numbers) at most this many
+// (kMaxValueBatch in threadsafe_function.hpp).
+const MAX_VALUE_BATCH = 4_096;
 // [name, converter, payload]: the numeric fast path, the string and value
 // loops, and the per-item path.
 const PATHS = [
@@ -190,6 +193,31 @@ describe.each(backends)('%s', (backend) => {
     await w.done;
     expect(timers.stop()).toBeLessThan(count / 2);
     expect(Math.max(...sizes)).toBeLessThan(count / 2);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(count);
+    expect(w.values.every((v, i) => v === i)).toBe(true);
+  });
+
+  // A drain of more values than an Array holds hands over several Arrays
+  // (a larger one is a large object to V8: new memory for every batch).
+  test.for([
+    ['strings', 'string'],
+    ['vectors', 'vector'],
+    ['tuples', 'tuple'],
+  ] as const)('batched delivery: Arrays of %s hold at most 4,096 values, in order', async ([, payload]) => {
+    const m = await reliability(backend);
+    const count = 40_000;
+    const sizes: number[] = [];
+    const w = watch(count);
+    const callback = (batch: (string | (number | string)[])[]) => {
+      expect(Array.isArray(batch)).toBe(true);
+      sizes.push(batch.length);
+      for (const v of batch) w.callback(v);
+    };
+    expect(m.flood(callback, { count, converter: false, batched: true, payload })).toBe(count);
+    await w.done;
+    // Ten drains' worth: at least one Array is filled (a batch ends early
+    // only at the 8 ms budget, some 30 times what 4,096 short values take).
+    expect(Math.max(...sizes)).toBe(MAX_VALUE_BATCH);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(count);
     expect(w.values.every((v, i) => v === i)).toBe(true);
   });

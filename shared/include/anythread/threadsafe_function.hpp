@@ -66,7 +66,8 @@ struct ThreadsafeFunctionOptions {
   // detail::BatchElement). Every other payload (strings, bool, tuples,
   // Spread, a converter's arguments) comes in an Array, one element per
   // call: its one argument, or an array of its arguments when it has
-  // several or none. The batch is the callback's to keep: new memory for
+  // several or none; at most kMaxValueBatch (4,096) to an Array, a drain
+  // of more in several. The batch is the callback's to keep: new memory for
   // every batch. A call with a consumer (CallWithReturnValue, CallAsync,
   // CallSync) comes in a batch of its own, its consumer given the
   // callback's result; an error (Call(Result<T>), or a converter's) comes
@@ -345,6 +346,14 @@ constexpr size_t kMinFastPathRun = kBackendMinFastPathRun;
 // made in about this long at most (see DeliverOneValues): a chunk is what
 // a stop for time can waste.
 constexpr size_t kValueChunk = 256;
+// Batched delivery of values that are not numbers: an Array holds at most
+// this many (the rest of the drain follows in more Arrays). A larger Array
+// was a large object to V8 (16,384 elements of 8 bytes pass its 128 KiB
+// limit for a regular one), new memory for every batch, which costs much
+// on our VMs: short strings batched 16,384 to an Array arrived at about
+// 0.6x the per-item rate in Node, and 4,096 to an Array at 1.0-1.4x
+// (bench/NOTES.md). Typed arrays of numbers are not capped.
+constexpr size_t kMaxValueBatch = 4096;
 constexpr std::chrono::microseconds kValueChunkTime{1000};
 
 template <typename T>
@@ -505,14 +514,15 @@ class TsfnState final : public DrainTarget,
   // one Array, each element what its call converts to (AsBatchValue). A
   // conversion error ends the run: the batch so far first, then the error
   // alone, as per-item delivery gives it (each payload is converted once).
-  // Returns how many items it delivered; it stops at the time budget of
-  // the batch begun at `start` (the clock read at the conversions' pace,
-  // ClockPacer). A run of std::strings without a converter is made into
-  // its Array by the backend (MakeStringArray: in wasm, from the strings'
-  // bytes), which stops at the same budget (the clock read at the same
-  // pace, and after every 64 KiB of strings).
+  // Returns how many items it delivered: at most kMaxValueBatch; it stops
+  // at the time budget of the batch begun at `start` (the clock read at the
+  // conversions' pace, ClockPacer). A run of std::strings without a
+  // converter is made into its Array by the backend (MakeStringArray: in
+  // wasm, from the strings' bytes), which stops at the same budget (the
+  // clock read at the same pace, and after every 64 KiB of strings).
   size_t DeliverValues(Env env, const Value& fn, CallItem<T>* items, size_t n,
                        std::chrono::steady_clock::time_point start) {
+    n = std::min(n, kMaxValueBatch);
     if constexpr (std::is_same<T, std::string>::value) {
       if (!convert_) {  // Made by the backend from their bytes (MakeStringArray).
         strings_.clear();
