@@ -21,12 +21,10 @@ const total = 1_000_000;
 const log = (line) => process.stderr.write(`${line}\n`);
 const names = ['anythread', 'anythread-batched', backend === 'native' ? 'napi-typed' : 'em-async-run'];
 const baseline = names[2];
-let impls;
+let impls = [];
 let chromium;
 if (which === 'chromium') {
   chromium = await startChromiumBench();
-  impls = [];
-  for (const name of names) impls.push(await chromium.servePage({ serve: name, strings: '' }, name));
 } else {
   const dir = fileURLToPath(new URL('./dist', import.meta.url));
   const { exports: m } = await loadModule({ name: 'anythread_bench', dir, order: [backend] });
@@ -44,6 +42,7 @@ if (which === 'chromium') {
 }
 let records;
 try {
+  for (const name of chromium ? names : []) impls.push(await chromium.servePage({ serve: name, strings: '' }, name));
   records = await throughput({ backend, impls, producers: [1, 2], runs: 5, total, log, settleEach: which === 'chromium' });
 } finally {
   await chromium?.close();

@@ -346,15 +346,16 @@ constexpr size_t kMinFastPathRun = kBackendMinFastPathRun;
 // made in about this long at most (see DeliverOneValues): a chunk is what
 // a stop for time can waste.
 constexpr size_t kValueChunk = 256;
+constexpr std::chrono::microseconds kValueChunkTime{1000};
 // Batched delivery of values that are not numbers: an Array holds at most
 // this many (the rest of the drain follows in more Arrays). A larger Array
 // was a large object to V8 (16,384 elements of 8 bytes pass its 128 KiB
 // limit for a regular one), new memory for every batch, which costs much
 // on our VMs: short strings batched 16,384 to an Array arrived at about
-// 0.6x the per-item rate in Node, and 4,096 to an Array at 1.0-1.4x
-// (bench/NOTES.md). Typed arrays of numbers are not capped.
+// 0.6x the per-item rate in Node, and 4,096 to an Array at 0.9-1.2x (in
+// Chromium 1.1-1.5x; bench/NOTES.md). Typed arrays of numbers are not
+// capped.
 constexpr size_t kMaxValueBatch = 4096;
-constexpr std::chrono::microseconds kValueChunkTime{1000};
 
 template <typename T>
 constexpr bool kNumericPayload =
