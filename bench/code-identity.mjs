@@ -11,7 +11,9 @@ export const MODULES = ['native/anythread_bench.node', 'wasm/anythread_bench.was
 
 /** `{ commit, uncommitted, modules }` for the bench folder `dir`: the commit
  * (12 digits, or 'unknown' outside git), whether tracked files differ from
- * it, and the first 16 hex digits of the sha256 of each module in dist/. */
+ * it (the benchmark's own outputs aside: a run made while the last run's
+ * results are not yet committed measures the same code), and the first 16
+ * hex digits of the sha256 of each module in dist/. */
 export function codeMeasured(dir) {
   const git = (...args) => {
     try {
@@ -20,7 +22,8 @@ export function codeMeasured(dir) {
       return undefined;
     }
   };
-  const status = git('status', '--porcelain', '--untracked-files=no');
+  const status = git('status', '--porcelain', '--untracked-files=no', '--', ':(top)',
+    ':(top,exclude)bench/RESULTS.md', ':(top,exclude)bench/results.json');
   const modules = {};
   for (const file of MODULES) {
     const full = path.join(dir, 'dist', file);
