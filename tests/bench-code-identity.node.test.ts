@@ -1,5 +1,6 @@
 // Scenario: a benchmark run records what it measured (bench/code-identity.mjs):
-// the commit, whether tracked files differ from it, and a hash of each
+// the commit, whether tracked files other than its own outputs differ from
+// it, and a hash of each
 // module, so that a module copied over by hand (newer than its sources, so
 // never rebuilt) shows in RESULTS.md. Pure JS on a scratch repository: Node only.
 import { execFileSync } from 'node:child_process';
@@ -49,6 +50,28 @@ describe('bench code identity', () => {
 
     fs.writeFileSync(path.join(dir, 'tracked.txt'), 'two');
     expect(codeMeasured(dir).uncommitted).toBe(true);
+  });
+
+  test("the benchmark's own outputs, changed, do not count as changed code", () => {
+    const dir = tempDir();
+    git(dir, 'init', '-q');
+    fs.mkdirSync(path.join(dir, 'bench'));
+    for (const f of ['tracked.txt', 'bench/RESULTS.md', 'bench/results.json', 'bench/NOTES.md']) {
+      fs.writeFileSync(path.join(dir, f), 'one');
+    }
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-q', '-m', 'first');
+    // A run's results, not yet committed, before the next run on the same
+    // code (measured from the bench folder, as bench/run.mjs does).
+    fs.writeFileSync(path.join(dir, 'bench', 'RESULTS.md'), 'a run');
+    fs.writeFileSync(path.join(dir, 'bench', 'results.json'), '{}');
+    expect(codeMeasured(path.join(dir, 'bench')).uncommitted).toBe(false);
+    // Any other tracked file still counts, in the bench folder or not.
+    fs.writeFileSync(path.join(dir, 'bench', 'NOTES.md'), 'two');
+    expect(codeMeasured(path.join(dir, 'bench')).uncommitted).toBe(true);
+    git(dir, 'checkout', '-q', 'bench/NOTES.md');
+    fs.writeFileSync(path.join(dir, 'tracked.txt'), 'two');
+    expect(codeMeasured(path.join(dir, 'bench')).uncommitted).toBe(true);
   });
 
   test('outside git: the commit is unknown and nothing is claimed', () => {
