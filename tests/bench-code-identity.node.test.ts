@@ -1,8 +1,8 @@
 // Scenario: a benchmark run records what it measured (bench/code-identity.mjs):
 // the commit, whether tracked files other than its own outputs differ from
-// it, and a hash of each
-// module, so that a module copied over by hand (newer than its sources, so
-// never rebuilt) shows in RESULTS.md. Pure JS on a scratch repository: Node only.
+// it, and a hash of each module, so that a module copied over by hand (newer
+// than its sources, so never rebuilt) shows in RESULTS.md. Pure JS on a
+// scratch repository: Node only.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
