@@ -14,11 +14,31 @@
 #   abort     abort and last release
 #   teardown  Workers terminated / exiting
 #   load      exactly-once under load (Node, then Chromium): the longest
+#
+# -t PATTERN runs only the vitest tests whose names match PATTERN (vitest's
+# -t, a regular expression over "backend > test name"), so that a soak can be
+# finished in parts: npm run soak -- load -t "queue 1, " runs the load
+# stage's queue-1 configurations only. The model stage has no such names:
+# with -t it runs only when named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(model quick abort teardown load)
-stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=("${all[@]}")
+stages=()
+filter=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    -t)
+      [[ $# -ge 2 && -n $2 ]] || { echo "soak: -t needs a pattern" >&2; exit 2; }
+      filter=(-t "$2")
+      shift 2
+      ;;
+    *) stages+=("$1"); shift ;;
+  esac
+done
+if [[ ${#stages[@]} -eq 0 ]]; then
+  stages=("${all[@]}")
+  [[ ${#filter[@]} -eq 0 ]] || stages=(quick abort teardown load)
+fi
 for s in "${stages[@]}"; do
   [[ " ${all[*]} " == *" $s "* ]] || { echo "soak: unknown stage '$s' (stages: ${all[*]})" >&2; exit 2; }
 done
@@ -27,8 +47,8 @@ node_stage() {  # name, then test files
   local name=$1 start=$SECONDS
   shift
   want "$name" || return 0
-  npx vitest run --project node "$@"
-  echo "soak: $* took $((SECONDS - start)) s"
+  npx vitest run --project node "$@" ${filter[@]+"${filter[@]}"}
+  echo "soak: $* ${filter[*]-} took $((SECONDS - start)) s"
 }
 bash scripts/setup.sh
 mkdir -p test-output
@@ -37,7 +57,7 @@ export ANYTHREAD_SOAK=1
 export ANYTHREAD_PROGRESS=1  # Each summary line as its test ends, timed.
 export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
 {
-  echo "soak: started $(date -u +%FT%TZ), ANYTHREAD_SEED=$ANYTHREAD_SEED, $(nproc) cores, stages: ${stages[*]}, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "soak: started $(date -u +%FT%TZ), ANYTHREAD_SEED=$ANYTHREAD_SEED, $(nproc) cores, stages: ${stages[*]}${filter[1]+, tests matching \"${filter[1]}\"}, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   if want model; then
     dir=build/core-plain
     [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -58,7 +78,7 @@ export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
   node_stage load tests/reliability-load.test.ts
   if want load; then
     start=$SECONDS
-    npx vitest run --project chromium tests/reliability-load.test.ts
+    npx vitest run --project chromium tests/reliability-load.test.ts ${filter[@]+"${filter[@]}"}
     echo "soak: chromium tests/reliability-load.test.ts took $((SECONDS - start)) s"
   fi
   echo "soak: finished $(date -u +%FT%TZ)"
