@@ -16,10 +16,11 @@
 #   load      exactly-once under load (Node, then Chromium): the longest
 #
 # -t PATTERN runs only the vitest tests whose names match PATTERN (vitest's
-# -t, a regular expression over "backend > test name"), so that a soak can be
-# finished in parts: npm run soak -- load -t "queue 1, " runs the load
-# stage's queue-1 configurations only. The model stage has no such names:
-# with -t it runs only when named.
+# -t: a regular expression over the backend and the test's name as vitest
+# lists it, not over the summary lines), so that a soak can be finished in
+# parts: npm run soak -- load -t "queue 1, " runs the load stage's queue-1
+# configurations only. The model stage has no such names: with -t it runs
+# only when named. A pattern that matches no test is an error (exit 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(model quick abort teardown load)
@@ -83,3 +84,7 @@ export ANYTHREAD_SEED=${ANYTHREAD_SEED:-$(( (RANDOM << 16) | RANDOM ))}
   fi
   echo "soak: finished $(date -u +%FT%TZ)"
 } 2>&1 | tee "$log"
+if [[ ${#filter[@]} -gt 0 ]] && ! grep -q '^reliability \[core\]\|^[0-9TZ:.-]* reliability \[' "$log"; then
+  echo "soak: no test matched -t '${filter[1]}' in stages ${stages[*]}" >&2
+  exit 3
+fi
