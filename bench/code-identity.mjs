@@ -24,6 +24,7 @@ export function codeMeasured(dir) {
   };
   const status = git('status', '--porcelain', '--untracked-files=no', '--', ':(top)',
     ':(top,exclude)bench/RESULTS.md', ':(top,exclude)bench/results.json');
+  /** @type {Record<string, string>} */
   const modules = {};
   for (const file of MODULES) {
     const full = path.join(dir, 'dist', file);

@@ -228,6 +228,8 @@ export async function throughput({
 // interleaved call by call (bench_module.cpp, LatencyInterleaved), so every
 // implementation sees the same thread and machine state; `names` name the
 // callbacks' implementations, in order.
+/** @param {{ backend: string, names: string[], start: (callbacks: ((sent: number) => void)[], count: number, gap: number, mask: number) => unknown,
+ *   count?: number, gap?: number, runs?: number, now: () => number, log?: (line: string) => void, mask?: number }} options */
 export async function latency({ backend, names, start, count = 2000, gap = 1, runs = 5, now, log, mask = (1 << names.length) - 1 }) {
   // `mask` (a bit per implementation, in `names` order) calls a subset only;
   // the others' records are left out. For diagnosis: by default all run.
@@ -280,6 +282,8 @@ export async function latency({ backend, names, start, count = 2000, gap = 1, ru
 // 4, 16 and 64 bytes: a bounded queue (1024) takes three rounds of 1024
 // calls, drained between rounds (anythreadSteadyAllocations). One record
 // per payload size, its runs the rounds' allocations per call.
+/** @param {{ m: { anythreadSteadyAllocations: (cb: unknown, calls: number, bytes: number) => Promise<number[]> },
+ *   backend: string, log?: (line: string) => void }} options */
 export async function steadyAllocations({ m, backend, log }) {
   const out = [];
   for (const payloadBytes of [4, 16, 64]) {

@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-// @ts-expect-error: a plain ES module without types
 import { codeLine, codeMeasured } from '../bench/code-identity.mjs';
 
 const scratch: string[] = [];

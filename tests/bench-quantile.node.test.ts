@@ -3,7 +3,6 @@
 // ratio to a baseline with its interval, and the steady-state allocation
 // records. Pure JS, no backend (a module stands in): Node only.
 import { describe, expect, test } from 'vitest';
-// @ts-expect-error: a plain ES module without types
 import { clockStep, latency, latencyRecords, pairedRatio, quantile, steadyAllocations, timeUntilSeen } from '../bench/scenarios.mjs';
 
 describe('bench quantile', () => {

@@ -99,7 +99,7 @@ describe.each(backends)('%s', (backend) => {
   // its callback would run in the middle of this one. Natively, and in wasm
   // with Atomics.waitAsync (a promise job), nothing can run there at all;
   // the same checks hold.
-  const waitingWays = backend === 'native'
+  const waitingWays: ReadonlyArray<readonly [string, boolean]> = backend === 'native'
     ? [['natively', false]] as const
     : [['with Atomics.waitAsync', false], ['without Atomics.waitAsync: a message per wake-up, which Emscripten runs during the wait', true]] as const;
   test.each(waitingWays)(
@@ -179,7 +179,10 @@ describe.each(backends)('%s', (backend) => {
         // Transferred out of the array: the engine detaches it at once.
         const length = batch.length;
         const first = batch[0];
-        const buffer = structuredClone(batch.buffer, { transfer: [batch.buffer] });
+        // A lent batch has a buffer of its own (an ArrayBuffer, never the
+        // module's shared memory), or it could not be transferred.
+        const own = batch.buffer as ArrayBuffer;
+        const buffer = structuredClone(own, { transfer: [own] });
         expect(batch.length).toBe(0);
         moved.push({ buffer, length, first });
       }

@@ -109,7 +109,7 @@ describe.each(backends)('%s', (backend) => {
   // error argument. In order, kept or lent.
   test.each([false, true])('calls with consumers still arrive in batches (lent: %s)', async (lend) => {
     const m = await reliability(backend);
-    const seen: unknown[] = [];
+    const seen: (string | number[])[] = [];
     const results = await m.batchedWithConsumers((err, batch) => {
       if (err) {
         seen.push(`error ${err.message}`);

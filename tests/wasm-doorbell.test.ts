@@ -25,7 +25,8 @@ const armedWords: number[] = [];
 let beforeArm: ((view: Int32Array, index: number) => void) | null = null;
 const recordingWaitAsync = function (this: unknown, ...args: Parameters<WaitAsync>) {
   armedWords.push(args[1]);
-  beforeArm?.(args[0] as Int32Array, args[1]);
+  // Emscripten arms on its Int32Array views only (never a BigInt64Array).
+  beforeArm?.(args[0] as unknown as Int32Array, args[1]);
   return realWaitAsync.apply(Atomics, args);
 } as WaitAsync;
 
