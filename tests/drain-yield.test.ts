@@ -50,7 +50,7 @@ function watch(count: number, onEach?: () => void) {
   let atTimer = -1;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  const callback = (v: number | string | (number | string)[] | Uint32Array) => {
+  const callback = (v: number | string | unknown[] | Uint32Array) => {
     if (typeof v === 'number') values.push(v);
     else if (typeof v === 'string') values.push(fromString(v));
     else if (Array.isArray(v)) {

@@ -73,6 +73,23 @@ export interface RunStats {
   finalized: number;
 }
 
+/** flood()'s payload kinds, and what one payload of each is in JS. */
+export interface FloodItems {
+  number: number;
+  string: string;
+  long: string;
+  vector: number[];
+  tuple: [number, string];
+  words: string[];
+  slow: number;
+}
+export type FloodPayload = keyof FloodItems;
+/** What flood()'s callback receives: one payload's value, or batched, a
+ * batch of them (numbers in a Uint32Array, the others in an Array). */
+export type FloodValue<P extends FloodPayload, B extends boolean> = B extends true
+  ? P extends 'number' ? Uint32Array : FloodItems[P][]
+  : FloodItems[P];
+
 export interface ReliabilityModule {
   /** From a thread, a vector of each numeric element type, as
    * callback(name, array); returns how many calls (8). */
@@ -92,17 +109,16 @@ export interface ReliabilityModule {
    * floodConversions()); those four through the value loop. 'number' (the
    * default), uint32_t. Batched, all but numbers come in Arrays.
    * `keep`: the module keeps a handle for floodAbort(). */
-  flood(
-    // A number, a string, an Array, or a batch: what the options make.
-    callback: (value: any) => void,
+  flood<P extends FloodPayload = 'number', B extends boolean = boolean>(
+    callback: (value: FloodValue<P, B>) => void,
     options: {
       count: number;
       converter: boolean;
-      batched: boolean;
+      batched: B;
       lend?: boolean;
       fromThread?: boolean;
       keep?: boolean;
-      payload?: 'number' | 'string' | 'long' | 'vector' | 'tuple' | 'words' | 'slow';
+      payload?: P;
     },
   ): number;
   /** How many payloads the last flood() of 'slow' ones has converted so far
@@ -126,7 +142,7 @@ export interface ReliabilityModule {
    * per entry (its string, or its Error). */
   valueBatch(
     // A batch, or one value (perItem).
-    callback: (err: Error | null, batch?: any) => void,
+    callback: (err: Error | null, batch?: unknown) => void,
     options: { values: (string | null)[]; spread: boolean; perItem?: boolean },
   ): number;
   /** A CalleeHandled function whose converter turns a call of n into n
