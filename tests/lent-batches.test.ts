@@ -100,8 +100,8 @@ describe.each(backends)('%s', (backend) => {
   // with Atomics.waitAsync (a promise job), nothing can run there at all;
   // the same checks hold.
   const waitingWays: ReadonlyArray<readonly [string, boolean]> = backend === 'native'
-    ? [['natively', false]] as const
-    : [['with Atomics.waitAsync', false], ['without Atomics.waitAsync: a message per wake-up, which Emscripten runs during the wait', true]] as const;
+    ? [['natively', false]]
+    : [['with Atomics.waitAsync', false], ['without Atomics.waitAsync: a message per wake-up, which Emscripten runs during the wait', true]];
   test.each(waitingWays)(
     'a lent callback that waits for a thread calling another lent function (%s): that function drains after it, both whole and in order',
     async (_, hideWaitAsync) => {
