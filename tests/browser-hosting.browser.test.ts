@@ -10,13 +10,13 @@ test('the test page is cross-origin isolated, with SharedArrayBuffer', () => {
 });
 
 test('load({ locateFile }) is asked for the .wasm and the worker script, and works', async () => {
-  // The test server also serves dist/web/ as-is at the site root (vitest
-  // config: publicDir): a host other than where the bundle put them.
+  // The test server also serves dist/web/ as-is under /hosted/ (vitest
+  // config): a host other than where the bundle put them.
   const asked: string[] = [];
   const api = await load({
     locateFile: (file: string) => {
       asked.push(file);
-      return new URL(`/${file}`, location.href).href;
+      return new URL(`/hosted/${file}`, location.href).href;
     },
   });
   expect(api.backend).toBe('wasm');
