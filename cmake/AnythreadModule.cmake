@@ -110,6 +110,10 @@ function(anythread_add_module name)
       OUTPUT_NAME ${name} SUFFIX ".mjs" RUNTIME_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}/web")
     target_link_options(${name}_web PRIVATE ${common_link_options}
       -sEXPORT_ES6=1 -sENVIRONMENT=web,worker)
+    add_custom_command(TARGET ${name}_web POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" "-DWORKER=${ARG_OUTPUT_DIR}/web/${name}.worker.js"
+        -P "${ANYTHREAD_ROOT}/cmake/ViteIgnore.cmake"
+      VERBATIM)
 
     foreach(t ${name} ${name}_web)
       target_link_libraries(${t} PRIVATE anythread_core)

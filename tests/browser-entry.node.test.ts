@@ -23,3 +23,19 @@ test.each(['js/index.mjs', 'js/backend-browser.mjs', 'js/wasm-exports.mjs', 'dis
     expect(source).not.toMatch(/from\s+['"](fs|path|os|worker_threads|child_process)['"]/);
   },
 );
+
+// Emscripten's pthread worker imports its main script from a URL sent at run
+// time; the build marks that import (cmake/ViteIgnore.cmake), so Vite's dev
+// server does not warn about it when it serves the build from outside
+// node_modules. Our module and a user's (examples/progress) are built alike.
+test.each(['dist/web/anythread.worker.js', 'examples/progress/dist/web/progress.worker.js'])(
+  '%s marks every dynamic import Vite cannot analyze',
+  (file) => {
+    const source = fs.readFileSync(path.join(root, file), 'utf8');
+    const imports = [...source.matchAll(/\bimport\(\s*([^)]*)\)/g)].map((m) => m[1]);
+    expect(imports).toContain('/* @vite-ignore */ e.data.urlOrBlob');
+    for (const specifier of imports) {
+      expect(specifier).toMatch(/^(["'][^"']+["']|\/\* @vite-ignore \*\/ .+)$/);
+    }
+  },
+);
