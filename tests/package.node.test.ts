@@ -49,7 +49,8 @@ describe('the packed package', () => {
       'js/index.d.mts', 'dist/native/anythread.node', 'dist/wasm/anythread.js',
       'dist/wasm/anythread.wasm', 'dist/wasm/anythread.worker.js', 'dist/web/anythread.mjs',
       'dist/web/anythread.wasm', 'dist/web/anythread.worker.js',
-      'shared/include/anythread/anythread.hpp', 'cmake/AnythreadModule.cmake', 'CMakeLists.txt',
+      'shared/include/anythread/anythread.hpp', 'cmake/AnythreadModule.cmake', 'cmake/ViteIgnore.cmake',
+      'CMakeLists.txt',
     ]) {
       expect(files, needed).toContain(needed);
     }
