@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
+import { ISOLATION_HEADERS as isolation, staticFiles } from './tests/helpers/browser.ts';
 
 // Two projects run the same suites:
 // - node: every test file, against the native and the wasm backend;
@@ -12,33 +11,15 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 //   (WebAssembly threads need SharedArrayBuffer). Excluded, by name: files
 //   named *.node.test.ts, which need Node itself (child processes, process
 //   exit codes, the Node loader, packing and serving the package).
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 // The wasm build's files, served untransformed under /hosted/ as a page
 // hosting them elsewhere would (tests/browser-hosting.browser.test.ts). Not
 // Vite's publicDir: the suites also import dist/web through Vite, and Vite
 // warns about every file that both serve.
-const HOSTED_DIR = fileURLToPath(new URL('./dist/web/', import.meta.url));
-const HOSTED_TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 const hosted = {
   name: 'anythread-hosted',
   configureServer(server) {
-    server.middlewares.use('/hosted/', async (req, res, next) => {
-      const name = new URL(req.url ?? '/', 'http://localhost').pathname.slice(1);
-      const type = HOSTED_TYPES[extname(name)];
-      if (!/^[\w.-]+$/.test(name) || !type) return next();
-      let body;
-      try {
-        body = await readFile(join(HOSTED_DIR, name));
-      } catch {
-        return next();
-      }
-      res.writeHead(200, { 'Content-Type': type, ...isolation });
-      res.end(body);
-    });
+    server.middlewares.use('/hosted/', staticFiles(fileURLToPath(new URL('./dist/web', import.meta.url)), isolation));
   },
 };
 

@@ -7,7 +7,7 @@ file(READ "${WORKER}" text)
 set(from "import(e.data.urlOrBlob)")
 string(FIND "${text}" "${from}" at)
 if(at EQUAL -1)
-  # Another Emscripten's worker: nothing to mark (tests/package.node.test.ts
+  # Another Emscripten's worker: nothing to mark (tests/browser-entry.node.test.ts
   # checks ours).
   return()
 endif()

@@ -23,9 +23,11 @@ export const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** Serves `dir` on 127.0.0.1 (a free port), with or without the headers. */
-export async function serve(dir: string, isolated: boolean) {
-  const server = http.createServer((req, res) => {
+/** A request handler that sends the files below `dir` with `headers`.
+ * What is not there goes to `next` when given (a Vite middleware), else is
+ * a 404. Used by serve() and by the vitest config's /hosted/ route. */
+export function staticFiles(dir: string, headers: Record<string, string> = {}) {
+  return (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let file = path.join(dir, decodeURIComponent(url.pathname));
     if (!file.startsWith(dir)) {
@@ -34,15 +36,21 @@ export async function serve(dir: string, isolated: boolean) {
     }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!fs.existsSync(file)) {
-      res.writeHead(404).end('not found');
+      if (next) next();
+      else res.writeHead(404).end('not found');
       return;
     }
     res.writeHead(200, {
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      ...(isolated ? ISOLATION_HEADERS : {}),
+      ...headers,
     });
     fs.createReadStream(file).pipe(res);
-  });
+  };
+}
+
+/** Serves `dir` on 127.0.0.1 (a free port), with or without the headers. */
+export async function serve(dir: string, isolated: boolean) {
+  const server = http.createServer(staticFiles(dir, isolated ? ISOLATION_HEADERS : {}));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
