@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
-import { ISOLATION_HEADERS as isolation, staticFiles } from './tests/helpers/browser.ts';
+import { ISOLATION_HEADERS as isolation, staticFiles } from './tests/helpers/static-files.mjs';
 
 // Two projects run the same suites:
 // - node: every test file, against the native and the wasm backend;
