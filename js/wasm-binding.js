@@ -19,21 +19,15 @@ async function loadWasmModule(dirArg, name) {
   // Node 18+ has fetch, which Emscripten 3.1.6 would use on a file path
   // (TOOLCHAIN.md quirk 4): hand it the bytes instead.
   const wasmBinary = fs.readFileSync(wasmPath);
-  // Instantiation does not hold the event loop by itself; hold it meanwhile
-  // so a script awaiting the load does not exit half-way.
-  const hold = setInterval(() => {}, 1 << 30);
-  try {
-    const instance = await factory({
-      wasmBinary,
-      locateFile: (file) => path.join(dir, file),
-      print: (text) => process.stdout.write(`${text}\n`),
-      printErr: (text) => process.stderr.write(`${text}\n`),
-    });
-    const { wrapExports } = await import('./wasm-exports.mjs');
-    return wrapExports(instance);
-  } finally {
-    clearInterval(hold);
-  }
+  // The module holds the event loop while it loads (wasm/src/anythread_post.js).
+  const instance = await factory({
+    wasmBinary,
+    locateFile: (file) => path.join(dir, file),
+    print: (text) => process.stdout.write(`${text}\n`),
+    printErr: (text) => process.stderr.write(`${text}\n`),
+  });
+  const { wrapExports } = await import('./wasm-exports.mjs');
+  return wrapExports(instance);
 }
 
 module.exports = { loadWasmModule };

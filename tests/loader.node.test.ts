@@ -78,6 +78,34 @@ describe('loader', () => {
     }
   });
 
+  // A wasm build that fails to compile: the load rejects with the engine's
+  // error, and the process exits by itself (the pthread pool's workers,
+  // never loaded, had held it for ever).
+  test('a present but broken wasm build is refused with its own error, and the process exits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anythread-'));
+    try {
+      for (const file of ['anythread.js', 'anythread.worker.js', 'package.json']) {
+        fs.copyFileSync(path.join(root, 'dist/wasm', file), path.join(dir, file));
+      }
+      const wasm = fs.readFileSync(path.join(root, 'dist/wasm/anythread.wasm'));
+      fs.writeFileSync(path.join(dir, 'anythread.wasm'), wasm.subarray(0, 1000));
+      const r = await runNode(
+        `import { createRequire } from 'node:module';
+         const loader = createRequire(${JSON.stringify(path.join(root, 'js/'))})('./loader.js');
+         loader.loadBinding({ order: ['wasm'], paths: { wasm: ${JSON.stringify(dir)} } }).then(
+           () => console.log('loaded'),
+           (e) => console.log(JSON.stringify({ code: e.code, reason: e.attempts[0].reason })));`,
+      );
+      expect(r.timedOut).toBe(false);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+      expect(out.code).toBe('ERR_ANYTHREAD_NO_BACKEND');
+      expect(out.reason).toContain('CompileError');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a file that loads but is not an anythread binding is refused', async () => {
     const err = await loader
       .loadBinding({ order: ['native'], paths: { native: path.join(root, 'package.json') } })

@@ -10,4 +10,22 @@ if (ENVIRONMENT_IS_NODE && !ENVIRONMENT_IS_PTHREAD) {
     if (worker && typeof worker.unref === 'function') worker.unref();
     return result;
   };
+  // With the workers unref'd, nothing else holds the event loop while the
+  // module instantiates (the compile and the workers' loading do not), and
+  // a script awaiting the factory would end half-way (Node: "unsettled
+  // top-level await", exit code 13). Hold it until the runtime is up, or
+  // the load has failed (an abort: the factory's promise rejects). A load
+  // that failed leaves the pool's workers unloaded, so not yet unref'd, and
+  // they would hold the process for ever: unref them then.
+  var anythreadLoading = setInterval(function() {}, 1 << 30);
+  var anythreadLoaded = function() { clearInterval(anythreadLoading); };
+  addOnPostRun(anythreadLoaded);
+  var anythreadOnAbort = Module['onAbort'];
+  Module['onAbort'] = function(what) {
+    anythreadLoaded();
+    PThread.unusedWorkers.forEach(function(worker) {
+      if (typeof worker.unref === 'function') worker.unref();
+    });
+    if (anythreadOnAbort) anythreadOnAbort(what);
+  };
 }
