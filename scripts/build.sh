@@ -30,6 +30,13 @@ npx cmake-js build --directory examples/progress --out build/progress-native --g
   --parallel "$jobs" --log-level warn | { grep -vE '^(--|Not searching)' || true; }
 wasm_build examples/progress build/progress-wasm
 
+# The example of anythread inside a module built its own way
+# (examples/existing-module: a node-addon-api addon and an embind module).
+echo "build: examples/existing-module (native, wasm)"
+npx cmake-js build --directory examples/existing-module --out build/existing-native --generator Ninja \
+  --parallel "$jobs" --log-level warn | { grep -vE '^(--|Not searching)' || true; }
+wasm_build examples/existing-module build/existing-wasm
+
 # The reliability suites' module (tests/reliability), both backends.
 echo "build: tests/reliability module (native, wasm)"
 npx cmake-js build --directory tests/reliability/module --out build/reliability-native \

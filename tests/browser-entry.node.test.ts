@@ -27,8 +27,14 @@ test.each(['js/index.mjs', 'js/backend-browser.mjs', 'js/wasm-exports.mjs', 'dis
 // Emscripten's pthread worker imports its main script from a URL sent at run
 // time; the build marks that import (cmake/ViteIgnore.cmake), so Vite's dev
 // server does not warn about it when it serves the build from outside
-// node_modules. Our module and a user's (examples/progress) are built alike.
-test.each(['dist/web/anythread.worker.js', 'examples/progress/dist/web/progress.worker.js'])(
+// node_modules. Our module and a user's (examples/progress) are built alike;
+// a web build of the user's own (examples/existing-module) asks for it with
+// anythread_vite_ignore_worker().
+test.each([
+  'dist/web/anythread.worker.js',
+  'examples/progress/dist/web/progress.worker.js',
+  'examples/existing-module/dist/web/logstream.worker.js',
+])(
   '%s marks every dynamic import Vite cannot analyze',
   (file) => {
     const source = fs.readFileSync(path.join(root, file), 'utf8');

@@ -6,10 +6,21 @@
 #ifndef ANYTHREAD_NATIVE_BACKEND_IMPL_HPP_
 #define ANYTHREAD_NATIVE_BACKEND_IMPL_HPP_
 
-#ifndef NAPI_DISABLE_CPP_EXCEPTIONS
+// A source compiled without C++ exceptions needs no define; one compiled
+// with them must say NAPI_DISABLE_CPP_EXCEPTIONS (for every source of the
+// addon, so that all of them see node-addon-api alike).
+#if !defined(NAPI_DISABLE_CPP_EXCEPTIONS) && !defined(NAPI_CPP_EXCEPTIONS) && \
+    !defined(NODE_ADDON_API_CPP_EXCEPTIONS) && !defined(__EXCEPTIONS) && !defined(_CPPUNWIND)
 #define NAPI_DISABLE_CPP_EXCEPTIONS
 #endif
 #include <napi.h>
+
+#ifdef NODE_ADDON_API_CPP_EXCEPTIONS
+#error "anythread needs node-addon-api without C++ exceptions: define NAPI_DISABLE_CPP_EXCEPTIONS for every source of this addon (not NAPI_CPP_EXCEPTIONS)"
+#endif
+#if NAPI_VERSION < 8
+#error "anythread needs Node-API version 8 or later: define NAPI_VERSION=8 (or higher), or leave it undefined"
+#endif
 
 #include "anythread/clock_pacer.hpp"
 #include "anythread/config.hpp"
@@ -38,6 +49,7 @@ class Env {
  public:
   Env() = default;
   Env(napi_env env) : env_(env) {}  // NOLINT: implicit
+  Env(Napi::Env env) : env_(env) {}  // NOLINT: implicit, for addons of your own
   napi_env raw() const { return env_; }
   Napi::Env napi() const { return Napi::Env(env_); }
 
