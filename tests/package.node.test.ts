@@ -86,6 +86,55 @@ describe('the packed package', () => {
     });
   });
 
+  // examples/existing-module, copied out as a user's own project: its
+  // CMakeLists.txt finds anythread in node_modules (not this repository)
+  // and links anythread::anythread; both builds, then its own script.
+  describe('from C++: a module of your own, built on the installed package', () => {
+    let dir: string;
+    beforeAll(async () => {
+      const example = path.join(root, 'examples/existing-module');
+      dir = await project('consumer-cpp', Object.fromEntries(
+        ['CMakeLists.txt', 'addon.cc', 'bindings.cc', 'logstream.hpp', 'node.mjs']
+          .map((file) => [file, path.join(example, file)]),
+      ));
+      // Its build tools, as `npm install --save-dev node-addon-api
+      // node-api-headers` gives them (our pinned ones; no network here).
+      for (const tool of ['node-addon-api', 'node-api-headers']) {
+        fs.symlinkSync(path.join(root, 'node_modules', tool), path.join(dir, 'node_modules', tool), 'dir');
+      }
+      // A Node-API project says so (cmake-js then takes node-api-headers
+      // instead of downloading Node's).
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, binary: { napi_versions: [8] } }));
+      const native = await run(process.execPath, [
+        path.join(root, 'node_modules/cmake-js/bin/cmake-js'), 'build', '--directory', dir,
+        '--out', path.join(dir, 'build/native'), '--generator', 'Ninja', '--log-level', 'warn',
+      ], { cwd: dir, timeoutMs: 240_000 });
+      expect(native.code, native.stderr + native.stdout).toBe(0);
+      const env = { NODE_PATH: '/usr/share/nodejs' };  // Debian's emcc (TOOLCHAIN.md quirk 1)
+      const configured = await run('emcmake', [
+        'cmake', '-S', dir, '-B', path.join(dir, 'build/wasm'), '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release',
+      ], { cwd: dir, env, timeoutMs: 120_000 });
+      expect(configured.code, configured.stderr + configured.stdout).toBe(0);
+      const wasm = await run('cmake', ['--build', path.join(dir, 'build/wasm')], { cwd: dir, env, timeoutMs: 300_000 });
+      expect(wasm.code, wasm.stderr + wasm.stdout).toBe(0);
+    }, 700_000);
+
+    test('the build found anythread in node_modules', () => {
+      const cache = fs.readFileSync(path.join(dir, 'build/native/CMakeCache.txt'), 'utf8');
+      expect(cache).toContain(path.join(dir, 'node_modules/anythread'));
+      expect(cache).not.toContain(root + path.sep + 'shared');
+    });
+
+    test.each(['native', 'wasm'])('%s: its own script gets every line, then exits by itself', async (backend) => {
+      const r = await run(process.execPath, ['node.mjs', backend, '3', '500'], { cwd: dir, timeoutMs: 30_000 });
+      expect(r.timedOut).toBe(false);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^${backend}: 1500 lines from 3 threads in [\\d.]+ ms; last: thread \\d line 499\\n$`));
+    });
+  });
+
   describe('from a Vite app in Chromium', () => {
     let dist: string;
     let browser: Browser;
