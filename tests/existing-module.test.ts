@@ -4,7 +4,7 @@
 // threaded source (logstream.hpp), loaded without anythread's JS: require()
 // and the Emscripten factory in Node, the web build's factory in Chromium.
 import { describe, expect, test } from 'vitest';
-import { backends, isBrowser } from './helpers/backends';
+import { backends, isBrowser, recorder } from './helpers/backends';
 import type { BackendName } from '../js/types';
 
 type Logstream = {
@@ -20,24 +20,6 @@ async function loadLogstream(backend: BackendName): Promise<Logstream> {
   return (await load(backend)) as Logstream;
 }
 
-/** Resolves with the lines once `count` have arrived (each call checked to
- * be `(null, string)`), rejects after `timeoutMs`. */
-function collect(count: number, timeoutMs = 20_000) {
-  const lines: string[] = [];
-  const bad: unknown[][] = [];
-  let resolve!: () => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    setTimeout(() => rej(new Error(`timed out with ${lines.length} of ${count} lines`)), timeoutMs);
-  });
-  const onLine = (...args: unknown[]) => {
-    if (args.length !== 2 || args[0] !== null || typeof args[1] !== 'string') bad.push(args);
-    else lines.push(args[1]);
-    if (lines.length + bad.length === count) resolve();
-  };
-  return { onLine, done: done.then(() => ({ lines, bad })) };
-}
-
 describe.each(backends)('%s', (backend) => {
   test.each([
     { threads: 1, lines: 1 },
@@ -46,10 +28,12 @@ describe.each(backends)('%s', (backend) => {
   ])('$threads threads x $lines lines: every line once, each thread\'s in order', async (c) => {
     const logstream = await loadLogstream(backend);
     const total = c.threads * c.lines;
-    const { onLine, done } = collect(total);
-    expect(logstream.start(c.threads, c.lines, onLine)).toBeUndefined();
-    const { lines, bad } = await done;
-    expect(bad).toEqual([]);
+    const rec = recorder(total);
+    expect(logstream.start(c.threads, c.lines, rec.callback)).toBeUndefined();
+    const calls = await rec.done;
+    expect(calls).toHaveLength(total);
+    expect(calls.filter((args) => args.length !== 2 || args[0] !== null || typeof args[1] !== 'string')).toEqual([]);
+    const lines = calls.map((args) => args[1] as string);
     const next = new Array(c.threads).fill(0);
     const wrong: string[] = [];
     for (const line of lines) {
@@ -87,8 +71,8 @@ describe.each(backends)('%s', (backend) => {
     expect(thrown).toBeInstanceOf(kind);
     expect((thrown as Error).message).toBe(message);
     // The module still works afterwards.
-    const { onLine, done } = collect(2);
-    logstream.start(1, 2, onLine);
-    expect((await done).lines).toEqual(['thread 0 line 0', 'thread 0 line 1']);
+    const rec = recorder(2);
+    logstream.start(1, 2, rec.callback);
+    expect(await rec.done).toEqual([[null, 'thread 0 line 0'], [null, 'thread 0 line 1']]);
   });
 });
